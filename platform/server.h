@@ -1,0 +1,43 @@
+// The network side of Roost: one single-threaded libwebsockets context with
+// an HTTP and an HTTPS listener (vhosts) serving the same protocols.
+#pragma once
+
+#include <csignal>
+#include <string>
+
+struct lws_context;
+
+namespace roost {
+
+struct Settings;
+struct TlsMaterial;
+
+class Server {
+public:
+    Server() = default;
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Creates the context and the listeners. Returns false and sets `err`
+    // (naming the port and the OS's reason, e.g. "Address already in use")
+    // when a listener cannot be opened. `tls` must outlive the Server.
+    [[nodiscard]] bool start(const Settings& settings, const TlsMaterial& tls, std::string& err);
+
+    // Runs the event loop until stop() is called (from a signal handler).
+    void run();
+
+    // Asks run() to return; safe in a signal handler (a flag and one write()).
+    void stop();
+
+    int http_port() const { return http_port_; }
+    int https_port() const { return https_port_; }
+
+private:
+    ::lws_context* context_ = nullptr;
+    int http_port_ = -1;
+    int https_port_ = -1;
+    volatile std::sig_atomic_t stop_requested_ = 0;
+};
+
+} // namespace roost
