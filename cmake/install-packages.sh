@@ -1,0 +1,39 @@
+#!/bin/sh
+# install-packages.sh GROUP...: installs the Debian packages a build or test
+# needs, only those missing, through sudo when not root, saying what it
+# installs. Groups: host, test, aarch64, armhf, riscv64.
+# On a system without apt-get it only reports what is missing.
+set -eu
+
+pkgs_for() {
+    case "$1" in
+    host) echo "build-essential cmake ninja-build patch xz-utils bzip2 curl ca-certificates" ;;
+    test) echo "curl procps" ;;
+    aarch64) echo "crossbuild-essential-arm64 qemu-user-static" ;;
+    armhf) echo "crossbuild-essential-armhf qemu-user-static" ;;
+    riscv64) echo "gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user-static" ;;
+    *) echo "install-packages: unknown group '$1'" >&2; exit 2 ;;
+    esac
+}
+
+missing=
+for group in "$@"; do
+    for p in $(pkgs_for "$group"); do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+            case " $missing " in *" $p "*) ;; *) missing="$missing $p" ;; esac
+        fi
+    done
+done
+[ -z "$missing" ] && exit 0
+
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-packages: please install:$missing" >&2
+    exit 1
+fi
+echo "install-packages: installing Debian packages:$missing"
+if [ "$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+echo "install-packages: done"
