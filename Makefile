@@ -17,16 +17,18 @@ ARGS ?=
 ROOT := $(abspath .)
 CMAKE_GEN := -G Ninja
 
-.PHONY: all run test cross cross-test clean distclean deps-host packages-host
+ALL_TARGETS := host $(CROSS_TARGETS)
+.PHONY: all run test cross cross-test clean distclean check-target \
+        $(addprefix deps-,$(ALL_TARGETS)) $(addprefix packages-,$(ALL_TARGETS))
 .DEFAULT_GOAL := all
 
 toolchain = $(if $(filter host,$(1)),,-DCMAKE_TOOLCHAIN_FILE=$(ROOT)/cross/$(1).cmake -DROOST_DEPS_PREFIX=$(ROOT)/$(BUILD)/deps/$(1))
 
-packages-%:
+$(addprefix packages-,$(ALL_TARGETS)): packages-%:
 	@cmake/install-packages.sh host $(if $(filter host,$*),,$*)
 
 # deps-<target>: the pinned dependencies, built once per target.
-deps-%: packages-%
+$(addprefix deps-,$(ALL_TARGETS)): deps-%: packages-%
 	@cmake/fetch-sources.sh $(BUILD)/sources
 	@cmake -S cmake/deps -B $(BUILD)/deps-build/$* $(CMAKE_GEN) \
 	    -DROOST_SOURCES_DIR=$(ROOT)/$(BUILD)/sources \

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 namespace {
 
@@ -93,11 +94,21 @@ int main(int argc, char** argv) {
 
     std::printf("roost %s: listening on http port %d and https port %d\n", ROOST_VERSION, server.http_port(),
                 server.https_port());
-    for (const std::string& name : roost::certificate_names()) {
-        if (name.rfind("IP:", 0) != 0 || name == "IP:::1") {
-            continue;
+    // The URLs to open: the bound address, or every LAN address.
+    std::vector<std::string> hosts;
+    if (!settings.bind.empty()) {
+        hosts.push_back(settings.bind);
+    } else {
+        for (const std::string& name : roost::certificate_names()) {
+            if (name.rfind("IP:", 0) == 0 && name != "IP:127.0.0.1" && name != "IP:::1") {
+                hosts.push_back(name.substr(3));
+            }
         }
-        const std::string ip = name.substr(3);
+        if (hosts.empty()) {
+            hosts.push_back("localhost");
+        }
+    }
+    for (const std::string& ip : hosts) {
         const std::string host = ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
         if (server.http_port() >= 0) std::printf("roost: open http://%s:%d/\n", host.c_str(), server.http_port());
         if (server.https_port() >= 0) std::printf("roost: open https://%s:%d/\n", host.c_str(), server.https_port());
