@@ -1,0 +1,38 @@
+// Every capacity and limit of the core, fixed at start-up. The broker
+// reserves all its memory from these once; nothing grows afterwards.
+// Defaults follow the contract (../shared/PROTOCOL.md) and the core issue.
+#pragma once
+
+#include <cstdint>
+
+namespace roost {
+
+struct CoreLimits {
+    std::uint32_t max_rooms = 64;          // rooms, direct-message rooms included
+    std::uint32_t ring_msgs = 256;         // messages a room holds...
+    std::uint32_t ring_bytes = 64 * 1024;  // ...or bytes of encoded events, whichever fills first
+    std::uint32_t max_sessions = 256;      // concurrent WebSocket sessions
+    std::uint32_t max_nicks = 512;         // nicks known (online, or owning a key)
+    std::uint32_t rooms_per_session = 16;  // rooms one session may be joined to
+    std::uint32_t reads_per_room = 64;     // read receipts remembered per room (lowest seq evicted)
+    std::uint32_t max_timers = 256;        // pending timers (bots, reminders)
+    std::uint32_t max_text = 2048;         // bytes of message text
+    std::uint32_t max_frame = 16 * 1024;   // bytes of one client frame's payload
+    std::uint32_t max_body = 16 * 1024;    // bytes of one HTTP body
+    std::uint32_t backlog = 50;            // default replay on join
+    std::uint32_t batch_bytes = 16 * 1024; // cap of one batched server frame
+    std::uint32_t control_bytes = 8 * 1024;// per-session buffer for replies and presence/typing/read events
+    std::uint32_t headroom = 16;           // bytes kept free before every frame (the platform's LWS_PRE)
+    std::uint32_t max_data_keys = 16;      // keys in a message's `data`
+    std::uint32_t max_data_string = 64;    // bytes of a string value in `data`
+    std::uint32_t max_cid = 64;            // bytes of a `cid` / Idempotency-Key
+    std::uint32_t max_key = 128;           // bytes of a nick's owning `key` and of a token
+    // Rates (token buckets): sustained per second, and burst.
+    std::uint32_t msg_rate = 10, msg_burst = 20;        // say/dm per session
+    std::uint32_t typing_rate = 2, typing_burst = 4;    // typing per session (excess dropped silently)
+    std::uint32_t error_limit = 20;                     // client errors per minute before close 1008
+    std::uint32_t addr_rate = 20, addr_burst = 40;      // HTTP API posts per source address
+    std::uint32_t max_addresses = 256;                  // source addresses tracked for rate limits
+};
+
+} // namespace roost
