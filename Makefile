@@ -8,6 +8,8 @@
 #   make test                     ASan+UBSan build, every test through ctest
 #   make cross TARGET=aarch64     build/aarch64/roost (also armhf, riscv64)
 #   make cross-test TARGET=...    that build's unit tests under qemu-user
+#   make bench                    benchmarks (release build), results in build/bench/
+#   make fuzz [FUZZ_SECONDS=60]   libFuzzer run of the protocol decoder (clang)
 #   make clean / distclean        remove Roost's builds / everything under build/
 
 TARGET ?= aarch64
@@ -18,7 +20,7 @@ ROOT := $(abspath .)
 CMAKE_GEN := -G Ninja
 
 ALL_TARGETS := host $(CROSS_TARGETS)
-.PHONY: all run test cross cross-test clean distclean check-target \
+.PHONY: all run test cross cross-test clean distclean check-target bench fuzz \
         $(addprefix deps-,$(ALL_TARGETS)) $(addprefix packages-,$(ALL_TARGETS))
 .DEFAULT_GOAL := all
 
@@ -67,8 +69,26 @@ cross: check-target
 cross-test: cross
 	cd $(BUILD)/$(TARGET) && ctest --output-on-failure -L unit
 
+bench: deps-host
+	$(call roost_build,bench-host,host,-DCMAKE_BUILD_TYPE=Release -DROOST_BUILD_TESTS=OFF -DROOST_BUILD_BENCH=ON)
+	@mkdir -p $(BUILD)/bench
+	$(BUILD)/bench-host/bench/roost-core-bench $(BUILD)/bench/core.json
+
+FUZZ_SECONDS ?= 60
+
+# A clang + libFuzzer + ASan/UBSan build of the decoder, run from the seed
+# corpus; new inputs it finds are kept in build/fuzz/corpus.
+fuzz: deps-host
+	@cmake/install-packages.sh fuzz
+	@CC=clang CXX=clang++ cmake -S . -B $(BUILD)/fuzz $(CMAKE_GEN) \
+	    -DCMAKE_PREFIX_PATH=$(ROOT)/$(BUILD)/deps/host -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_BUILD_TESTS=ON >/dev/null
+	@cmake --build $(BUILD)/fuzz --target fuzz_decode
+	@mkdir -p $(BUILD)/fuzz/corpus/decode
+	$(BUILD)/fuzz/tests/fuzz/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
+	    $(BUILD)/fuzz/corpus/decode tests/fuzz/corpus/decode
+
 clean:
-	rm -rf $(BUILD)/host $(BUILD)/asan $(addprefix $(BUILD)/,$(CROSS_TARGETS))
+	rm -rf $(BUILD)/host $(BUILD)/asan $(BUILD)/bench-host $(BUILD)/fuzz $(addprefix $(BUILD)/,$(CROSS_TARGETS))
 
 distclean:
 	rm -rf $(BUILD)

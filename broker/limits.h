@@ -21,7 +21,7 @@ struct CoreLimits {
     std::uint32_t max_body = 16 * 1024;    // bytes of one HTTP body
     std::uint32_t backlog = 50;            // default replay on join
     std::uint32_t batch_bytes = 16 * 1024; // cap of one batched server frame
-    std::uint32_t control_bytes = 8 * 1024;// per-session buffer for replies and presence/typing/read events
+    std::uint32_t control_bytes = 4 * 1024; // per-session buffer for small events (ack, error, presence, typing, read); overflow culls (typing is dropped instead)
     std::uint32_t headroom = 16;           // bytes kept free before every frame (the platform's LWS_PRE)
     std::uint32_t max_data_keys = 16;      // keys in a message's `data`
     std::uint32_t max_data_string = 64;    // bytes of a string value in `data`

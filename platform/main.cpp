@@ -1,8 +1,10 @@
 // roost: parse settings, prepare TLS, open the listeners, run the event loop
 // until SIGINT/SIGTERM. Exit codes: 0 clean, 1 runtime failure, 2 usage.
+#include "broker/broker.h"
 #include "broker/settings.h"
 #include "broker/version.h"
 #include "platform/certs.h"
+#include "platform/os.h"
 #include "platform/server.h"
 
 #include <libwebsockets.h>
@@ -35,6 +37,11 @@ int lws_levels(const std::string& level) {
     return LLL_ERR;
 }
 
+// Until the WebSocket endpoint is wired to the core, nobody is woken.
+struct NoTransport final : roost::Transport {
+    void wake(roost::SessionId) override {}
+};
+
 void print_version() {
     char mbed[32] = {};
     mbedtls_version_get_string(mbed);
@@ -61,6 +68,13 @@ int main(int argc, char** argv) {
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     lws_set_log_level(lws_levels(settings.log_level), lws_log);
+
+    // The core reserves all its memory here, once.
+    roost::SystemClock clock;
+    roost::OsRandom random;
+    NoTransport transport;
+    roost::Broker broker(roost::CoreLimits{}, clock, random, transport);
+    std::printf("roost: %s\n", broker.reserved_report().c_str());
 
     roost::TlsMaterial tls;
     std::string err;

@@ -1,0 +1,178 @@
+// Broker: everything the broker knows and decides. Pure C++: the platform
+// feeds it client frames and asks it for frames to write; time and
+// randomness come through broker/clock.h; wake-ups and closes go out through
+// the Transport interface below. Memory: every table and every room ring is
+// reserved in the constructor from CoreLimits; after that no call allocates.
+//
+// A message is encoded once into its room's ring; every member's session
+// keeps only a cursor (next seq) per room and writes straight from the ring.
+// When several events are pending for one session, next_frame() packs them
+// into one JSON array frame of at most batch_bytes. A session whose cursor
+// falls behind the ring's oldest entry is culled (bye + close 4008).
+#pragma once
+
+#include "broker/clock.h"
+#include "broker/codec.h"
+#include "broker/error.h"
+#include "broker/events.h"
+#include "broker/limits.h"
+#include "broker/tables.h"
+#include "broker/timers.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace roost {
+
+using SessionId = std::uint32_t; // index + 1; 0 is "none"
+
+// What the core asks of the platform.
+class Transport {
+public:
+    virtual ~Transport() = default;
+    // Session `s` has something to write: call Broker::next_frame when its
+    // socket is writable.
+    virtual void wake(SessionId s) = 0;
+};
+
+// Answers hello's token check (configured device/user tokens arrive with the
+// server's settings). The default allows everyone.
+class Authorizer {
+public:
+    virtual ~Authorizer() = default;
+    virtual bool hello_allowed(std::string_view token) = 0;
+};
+
+// One frame to write: `len` bytes at `data`, with limits.headroom writable
+// bytes in front of it. Valid until the next call into the Broker.
+struct Frame {
+    char* data = nullptr;
+    std::uint32_t len = 0;
+};
+
+// The answer to a message stored through post().
+struct PostResult {
+    std::uint64_t seq = 0;
+    std::uint64_t ts = 0;
+    bool duplicate = false; // a retry: nothing was stored, this is the first answer
+    std::string_view epoch; // valid until the room is recycled
+};
+
+class Broker {
+public:
+    Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport& transport);
+    ~Broker();
+    Broker(const Broker&) = delete;
+    Broker& operator=(const Broker&) = delete;
+
+    // Bytes reserved at start-up, and the one-line report the broker prints
+    // ("reserved 5.1 MiB: 64 rooms x 64 KiB ring, ...").
+    std::size_t reserved_bytes() const { return reserved_; }
+    std::string reserved_report() const;
+
+    void set_authorizer(Authorizer* a) { auth_ = a; }
+
+    // A new connection from `addr` (16 bytes, IPv4 mapped). Returns 0 when
+    // the session table is full: the platform refuses the connection.
+    [[nodiscard]] SessionId open_session(const std::uint8_t addr[16]);
+    // The connection is gone (closed by either side): leave every room.
+    void close_session(SessionId s);
+    // One complete client frame (text). Never closes the socket itself: when
+    // the session must go, close_code() becomes non-zero after `bye` is queued.
+    void on_frame(SessionId s, const char* data, std::size_t len);
+    // The next frame to write for `s`, or false when nothing is pending.
+    [[nodiscard]] bool next_frame(SessionId s, Frame& out);
+    // True while something is waiting for `s`.
+    bool has_pending(SessionId s) const;
+    // Non-zero once `s` must be closed with that code (after the pending
+    // frames, which end with `bye`, are written).
+    std::uint16_t close_code(SessionId s) const;
+    // Queues `bye` and asks for a close with `code` (shutdown: 1001).
+    void shut(SessionId s, CloseCode code, const char* reason);
+
+    // HTTP API: store a message from a device/script into `room` (created
+    // when new). `cid` empty means no retry key.
+    [[nodiscard]] Errc post(std::string_view room, std::string_view from, MsgKind kind, std::string_view text,
+                            std::string_view data_json, std::string_view cid, PostResult& out);
+
+    // Runs due timers (bots, reminders). Call from the platform's timer.
+    void tick();
+    std::uint64_t next_timer_due() const { return timers_.next_due(); }
+
+    // Read-only views for the HTTP API, metrics and tests.
+    const Room* find_room(std::string_view lower_name) const;
+    std::uint32_t room_count() const;
+    std::uint32_t session_count() const { return sessions_open_; }
+    const CoreLimits& limits() const { return limits_; }
+
+    // Counters for /metrics.
+    struct Stats {
+        std::uint64_t messages_in = 0, deliveries = 0, frames_out = 0, batches = 0, bytes_out = 0;
+        std::uint64_t culled_slow = 0, closed_abuse = 0, rate_limited = 0, client_errors = 0;
+        std::uint64_t rooms_recycled = 0, typing_dropped = 0;
+    };
+    const Stats& stats() const { return stats_; }
+
+private:
+    friend struct CommandAccess;
+    // sessions.cpp: hello and the per-command handlers
+    void handle(std::uint32_t si, const Command& c);
+    void on_hello(std::uint32_t si, const Command& c);
+    void on_join(std::uint32_t si, const Command& c);
+    void on_leave(std::uint32_t si, const Command& c);
+    void on_say(std::uint32_t si, const Command& c);
+    void on_dm(std::uint32_t si, const Command& c);
+    void on_typing(std::uint32_t si, const Command& c);
+    void on_read(std::uint32_t si, const Command& c);
+    void client_error(std::uint32_t si, Errc e, std::string_view message, std::string_view ref);
+
+    // rooms.cpp: the room and nick tables
+    std::uint32_t room_index(std::string_view lower_name) const;
+    std::uint32_t create_room(std::string_view lower_name, Errc& err);
+    std::uint32_t nick_index(std::string_view lower) const;
+    std::uint32_t claim_nick(std::string_view display, std::string_view key, Errc& err);
+    void release_nick(std::uint32_t ni);
+    std::uint32_t find_sub(std::uint32_t si, std::uint32_t ri) const;
+    std::uint32_t subscribe(std::uint32_t si, std::uint32_t ri, const Command* join, Errc& err);
+    void unsubscribe(std::uint32_t sub, bool send_left);
+    bool nick_in_room(std::uint32_t ni, std::uint32_t ri, std::uint32_t except_sub) const;
+    Errc store(std::uint32_t ri, std::string_view from, MsgKind kind, std::string_view text,
+               std::string_view data_json, std::string_view cid, PostResult& out);
+    void note_read(std::uint32_t ri, std::string_view nick, std::uint64_t seq);
+
+    // fanout.cpp: queued events, frames, culling
+    bool queue(std::uint32_t si, std::string_view event_json);
+    void queue_to_room(std::uint32_t ri, std::string_view event_json, std::uint32_t except_nick, bool droppable = false);
+    void wake(std::uint32_t si);
+    void cull(std::uint32_t si, CloseCode code, const char* reason);
+    void after_append(std::uint32_t ri);
+    std::uint32_t pending_msgs(std::uint32_t si, std::uint32_t cap) const;
+
+    CoreLimits limits_;
+    Clock& clock_;
+    Random& random_;
+    Transport& transport_;
+    Authorizer* auth_ = nullptr;
+    Decoder decoder_;
+    TimerHeap timers_;
+
+    std::vector<Room> rooms_;
+    std::vector<std::unique_ptr<RoomRing>> rings_;
+    std::vector<ReadMark> reads_;
+    std::vector<Session> sessions_;
+    std::vector<Subscription> subs_;
+    std::vector<char> control_;
+    std::vector<Nick> nicks_;
+    std::vector<char> keys_;
+    std::vector<char> frame_;   // headroom + one batched frame
+    std::vector<char> encode_;  // one encoded event
+    std::uint32_t sessions_open_ = 0;
+    std::uint64_t join_counter_ = 0;
+    std::size_t reserved_ = 0;
+    Stats stats_;
+};
+
+} // namespace roost

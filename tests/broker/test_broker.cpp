@@ -1,0 +1,676 @@
+// Tests for broker/broker.cpp, rooms.cpp, fanout.cpp and commands.cpp: the
+// chat rules of the contract, driven through on_frame()/next_frame() with a
+// fake clock, and a property test over random interleavings.
+#include "broker/broker.h"
+
+#include <cjson/cJSON.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include "tests/support/unit.h"
+
+namespace {
+
+using roost::Broker;
+using roost::SessionId;
+
+struct Wakes final : roost::Transport {
+    std::set<SessionId> woken;
+    void wake(SessionId s) override { woken.insert(s); }
+};
+
+// One parsed server event (a flattened copy of what the client would see).
+struct Event {
+    std::string type;
+    std::string json; // the event's own JSON text
+    cJSON* obj = nullptr;
+};
+
+struct Harness {
+    roost::CoreLimits limits;
+    roost::FakeClock clock;
+    roost::SplitMix random{42};
+    Wakes transport;
+    std::unique_ptr<Broker> broker;
+    std::vector<cJSON*> trees;
+
+    explicit Harness(roost::CoreLimits l = roost::CoreLimits{}) : limits(l) {
+        broker = std::make_unique<Broker>(limits, clock, random, transport);
+    }
+    ~Harness() {
+        for (cJSON* t : trees) cJSON_Delete(t);
+    }
+    SessionId open() {
+        const std::uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
+        return broker->open_session(addr);
+    }
+    void send(SessionId s, const std::string& frame) { broker->on_frame(s, frame.data(), frame.size()); }
+    // Everything pending for `s`, as events; `frames` counts frames written.
+    std::vector<Event> drain(SessionId s, int* frames = nullptr, int max_frames = 1 << 30) {
+        std::vector<Event> out;
+        roost::Frame f;
+        int n = 0;
+        while (n < max_frames && broker->next_frame(s, f)) {
+            ++n;
+            // The headroom in front of the frame is writable scratch: scribble on it.
+            std::memset(f.data - limits.headroom, 0xAA, limits.headroom);
+            const char* end = nullptr;
+            cJSON* t = cJSON_ParseWithLengthOpts(f.data, f.len, &end, 0);
+            if (t != nullptr && end != f.data + f.len) { // trailing bytes: not one JSON value
+                cJSON_Delete(t);
+                t = nullptr;
+            }
+            if (t == nullptr) fail_msg("frame is not JSON: %.*s", static_cast<int>(f.len), f.data);
+            trees.push_back(t);
+            auto add = [&](cJSON* o) {
+                Event e;
+                cJSON* ty = cJSON_GetObjectItemCaseSensitive(o, "type");
+                e.type = cJSON_IsString(ty) ? ty->valuestring : "";
+                char* txt = cJSON_PrintUnformatted(o);
+                e.json = txt;
+                cJSON_free(txt);
+                e.obj = o;
+                out.push_back(e);
+            };
+            if (cJSON_IsArray(t)) {
+                assert_true(cJSON_GetArraySize(t) >= 2); // a batch is never an array of one
+                cJSON* o;
+                cJSON_ArrayForEach(o, t) add(o);
+            } else {
+                add(t);
+            }
+        }
+        if (frames) *frames = n;
+        return out;
+    }
+    SessionId hello(const std::string& nick, const std::string& extra = "") {
+        SessionId s = open();
+        assert_int_not_equal(s, 0);
+        send(s, "{\"type\":\"hello\",\"nick\":\"" + nick + "\"" + extra + "}");
+        return s;
+    }
+};
+
+std::string str(const Event& e, const char* field) {
+    cJSON* v = cJSON_GetObjectItemCaseSensitive(e.obj, field);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+double num(const Event& e, const char* field) {
+    cJSON* v = cJSON_GetObjectItemCaseSensitive(e.obj, field);
+    return cJSON_IsNumber(v) ? v->valuedouble : -1;
+}
+bool flag(const Event& e, const char* field) { return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e.obj, field)); }
+
+const Event* find(const std::vector<Event>& ev, const std::string& type, std::size_t nth = 0) {
+    for (const Event& e : ev) {
+        if (e.type == type && nth-- == 0) return &e;
+    }
+    return nullptr;
+}
+std::size_t count(const std::vector<Event>& ev, const std::string& type) {
+    return static_cast<std::size_t>(std::count_if(ev.begin(), ev.end(), [&](const Event& e) { return e.type == type; }));
+}
+std::string error_code(const std::vector<Event>& ev) {
+    const Event* e = find(ev, "error");
+    return e ? str(*e, "code") : "";
+}
+
+void hello_must_come_first_and_welcome_answers(void**) {
+    Harness h;
+    SessionId s = h.open();
+    h.send(s, "{\"type\":\"join\",\"room\":\"lab\"}");
+    auto ev = h.drain(s);
+    assert_string_equal(error_code(ev).c_str(), "bad_request");
+    h.send(s, "{\"type\":\"hello\",\"nick\":\"Ann\"}");
+    ev = h.drain(s);
+    const Event* w = find(ev, "welcome");
+    assert_non_null(w);
+    assert_string_equal(str(*w, "nick").c_str(), "Ann");
+    cJSON* limits = cJSON_GetObjectItemCaseSensitive(w->obj, "limits");
+    for (const char* k : {"max_text", "max_frame", "max_body", "ring", "backlog", "max_rooms"}) {
+        assert_true(cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(limits, k)));
+    }
+    assert_true(cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(w->obj, "rooms")));
+    h.send(s, "{\"type\":\"hello\",\"nick\":\"Ann\"}");
+    assert_string_equal(error_code(h.drain(s)).c_str(), "bad_request");
+}
+
+void nick_keys_own_nicks(void**) {
+    Harness h;
+    SessionId a = h.hello("ann", ",\"key\":\"s3cret\"");
+    assert_non_null(find(h.drain(a), "welcome"));
+    SessionId b = h.hello("ANN"); // case-insensitive, no key
+    assert_string_equal(error_code(h.drain(b)).c_str(), "nick_taken");
+    SessionId c = h.hello("Ann", ",\"key\":\"wrong\"");
+    assert_string_equal(error_code(h.drain(c)).c_str(), "nick_taken");
+    SessionId d = h.hello("ann", ",\"key\":\"s3cret\""); // same key: a second connection
+    assert_non_null(find(h.drain(d), "welcome"));
+    // The key stays with the nick after every connection is gone.
+    h.broker->close_session(a);
+    h.broker->close_session(d);
+    SessionId e = h.hello("ann");
+    assert_string_equal(error_code(h.drain(e)).c_str(), "nick_taken");
+}
+
+void join_say_ack_msg_and_presence(void**) {
+    Harness h;
+    SessionId a = h.hello("ann"), b = h.hello("bob");
+    h.drain(a), h.drain(b);
+    h.send(a, "{\"type\":\"join\",\"room\":\"Lab\"}");
+    auto ev = h.drain(a);
+    const Event* j = find(ev, "joined");
+    assert_non_null(j);
+    assert_string_equal(str(*j, "room").c_str(), "lab");
+    assert_int_equal(num(*j, "head"), 0);
+    assert_int_equal(num(*j, "oldest"), 1);
+    assert_false(flag(*j, "recovered"));
+    assert_int_equal(str(*j, "epoch").size(), roost::kEpochLen);
+    h.send(b, "{\"type\":\"join\",\"room\":\"lab\"}");
+    ev = h.drain(b);
+    j = find(ev, "joined");
+    cJSON* members = cJSON_GetObjectItemCaseSensitive(j->obj, "members");
+    assert_int_equal(cJSON_GetArraySize(members), 2);
+    ev = h.drain(a);
+    const Event* p = find(ev, "presence");
+    assert_non_null(p);
+    assert_string_equal(str(*p, "nick").c_str(), "bob");
+    assert_string_equal(str(*p, "state").c_str(), "join");
+
+    h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"hi <b>\",\"cid\":\"c1\"}");
+    ev = h.drain(a);
+    const Event* ack = find(ev, "ack");
+    assert_non_null(ack);
+    assert_string_equal(str(*ack, "cid").c_str(), "c1");
+    assert_int_equal(num(*ack, "seq"), 1);
+    const Event* m = find(ev, "msg"); // the sender gets the msg too
+    assert_non_null(m);
+    ev = h.drain(b);
+    m = find(ev, "msg");
+    assert_non_null(m);
+    assert_string_equal(str(*m, "text").c_str(), "hi <b>");
+    assert_string_equal(str(*m, "from").c_str(), "ann");
+    assert_string_equal(str(*m, "kind").c_str(), "chat");
+    assert_string_equal(str(*m, "cid").c_str(), "c1");
+    assert_int_equal(num(*m, "ts"), static_cast<double>(h.clock.now_ms()));
+
+    // A retry with the same cid: the first ack again, nothing stored.
+    h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"hi <b>\",\"cid\":\"c1\"}");
+    ev = h.drain(a);
+    ack = find(ev, "ack");
+    assert_int_equal(num(*ack, "seq"), 1);
+    assert_null(find(ev, "msg"));
+    assert_int_equal(h.broker->find_room("lab")->ring->head(), 1);
+    assert_int_equal(count(h.drain(b), "msg"), 0);
+}
+
+void one_member_per_nick_across_connections(void**) {
+    Harness h;
+    SessionId a1 = h.hello("ann"), a2 = h.hello("ann"), b = h.hello("bob");
+    h.send(b, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.drain(b);
+    h.send(a1, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.send(a2, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.drain(a1), h.drain(a2);
+    auto ev = h.drain(b);
+    assert_int_equal(count(ev, "presence"), 1); // ann joined once
+    assert_int_equal(h.broker->find_room("lab")->members, 2);
+    h.broker->close_session(a1);
+    assert_int_equal(count(h.drain(b), "presence"), 0); // ann is still here (a2)
+    h.send(a2, "{\"type\":\"leave\",\"room\":\"lab\"}");
+    assert_non_null(find(h.drain(a2), "left"));
+    ev = h.drain(b);
+    const Event* p = find(ev, "presence");
+    assert_non_null(p);
+    assert_string_equal(str(*p, "state").c_str(), "leave");
+    h.send(a2, "{\"type\":\"leave\",\"room\":\"lab\"}");
+    assert_string_equal(error_code(h.drain(a2)).c_str(), "not_joined");
+}
+
+void errors_are_answered_and_never_close_once(void**) {
+    Harness h;
+    SessionId a = h.hello("ann");
+    h.drain(a);
+    struct Case {
+        const char* frame;
+        const char* code;
+    } cases[] = {
+        {"{\"type\":\"say\",\"room\":\"lab\",\"text\":\"x\"}", "not_joined"},
+        {"{\"type\":\"typing\",\"room\":\"lab\",\"on\":true}", "not_joined"},
+        {"{\"type\":\"read\",\"room\":\"nope\",\"seq\":1}", "no_such_room"},
+        {"{\"type\":\"fly\"}", "unknown_type"},
+        {"nope", "bad_json"},
+        {"[1]", "bad_request"},
+        {"{\"type\":\"join\",\"room\":\"@bob+carl\"}", "forbidden"},
+        {"{\"type\":\"dm\",\"to\":\"ann\",\"text\":\"me\"}", "bad_request"},
+    };
+    for (const Case& c : cases) {
+        h.send(a, c.frame);
+        auto ev = h.drain(a);
+        if (error_code(ev) != c.code) fail_msg("%s: got '%s', want %s", c.frame, error_code(ev).c_str(), c.code);
+        assert_int_equal(h.broker->close_code(a), 0);
+    }
+    // The ref is the cid when there is one.
+    h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"x\",\"cid\":\"k9\"}");
+    auto ev = h.drain(a);
+    assert_string_equal(str(*find(ev, "error"), "ref").c_str(), "k9");
+}
+
+void repeated_errors_close_1008(void**) {
+    Harness h;
+    SessionId a = h.hello("ann");
+    h.drain(a);
+    for (std::uint32_t i = 0; i <= h.limits.error_limit; ++i) h.send(a, "nope");
+    auto ev = h.drain(a);
+    const Event* bye = find(ev, "bye");
+    assert_non_null(bye);
+    assert_int_equal(num(*bye, "code"), 1008);
+    assert_int_equal(h.broker->close_code(a), 1008);
+}
+
+void rate_limits(void**) {
+    Harness h;
+    SessionId a = h.hello("ann"), b = h.hello("bob");
+    h.send(a, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.send(b, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.drain(a), h.drain(b);
+    for (std::uint32_t i = 0; i < h.limits.msg_burst + 1; ++i) {
+        h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"x\"}");
+    }
+    auto ev = h.drain(a);
+    assert_int_equal(count(ev, "ack"), h.limits.msg_burst);
+    assert_string_equal(error_code(ev).c_str(), "rate_limited");
+    h.clock.advance(1000); // refills msg_rate tokens
+    h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"x\"}");
+    assert_int_equal(count(h.drain(a), "ack"), 1);
+    // Typing: relayed to the others, dropped silently beyond the rate.
+    h.drain(b);
+    for (int i = 0; i < 10; ++i) h.send(a, "{\"type\":\"typing\",\"room\":\"lab\",\"on\":true}");
+    ev = h.drain(a);
+    assert_int_equal(count(ev, "typing"), 0); // not echoed to the typist
+    assert_int_equal(count(ev, "error"), 0);
+    ev = h.drain(b);
+    assert_int_equal(count(ev, "typing"), h.limits.typing_burst);
+    assert_string_equal(str(*find(ev, "typing"), "nick").c_str(), "ann");
+}
+
+void read_receipts_keep_the_largest(void**) {
+    Harness h;
+    SessionId a = h.hello("ann"), b = h.hello("bob");
+    h.send(a, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.send(b, "{\"type\":\"join\",\"room\":\"lab\"}");
+    for (int i = 0; i < 3; ++i) h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"x\"}");
+    h.drain(a), h.drain(b);
+    h.send(b, "{\"type\":\"read\",\"room\":\"lab\",\"seq\":2}");
+    auto ev = h.drain(a);
+    const Event* r = find(ev, "read");
+    assert_non_null(r);
+    assert_string_equal(str(*r, "nick").c_str(), "bob");
+    assert_int_equal(num(*r, "seq"), 2);
+    h.send(b, "{\"type\":\"read\",\"room\":\"lab\",\"seq\":1}"); // lower: kept at 2, not relayed
+    assert_int_equal(count(h.drain(a), "read"), 0);
+    h.send(b, "{\"type\":\"read\",\"room\":\"lab\",\"seq\":9}");
+    assert_string_equal(error_code(h.drain(b)).c_str(), "bad_request");
+    SessionId c = h.hello("carl");
+    h.send(c, "{\"type\":\"join\",\"room\":\"lab\"}");
+    ev = h.drain(c);
+    cJSON* reads = cJSON_GetObjectItemCaseSensitive(find(ev, "joined")->obj, "reads");
+    assert_int_equal(cJSON_GetObjectItemCaseSensitive(reads, "bob")->valuedouble, 2);
+}
+
+void direct_messages_reach_only_their_parties(void**) {
+    Harness h;
+    SessionId a = h.hello("Ann"), b = h.hello("bob"), c = h.hello("carl");
+    h.drain(a), h.drain(b), h.drain(c);
+    h.send(a, "{\"type\":\"dm\",\"to\":\"Bob\",\"text\":\"psst\",\"cid\":\"d1\"}");
+    auto ev = h.drain(a);
+    const Event* j = find(ev, "joined");
+    assert_non_null(j);
+    assert_string_equal(str(*j, "room").c_str(), "@ann+bob");
+    assert_string_equal(str(*find(ev, "ack"), "room").c_str(), "@ann+bob");
+    ev = h.drain(b);
+    assert_non_null(find(ev, "joined"));
+    const Event* m = find(ev, "msg");
+    assert_non_null(m);
+    assert_string_equal(str(*m, "text").c_str(), "psst");
+    assert_int_equal(count(h.drain(c), "msg"), 0);
+    h.send(c, "{\"type\":\"join\",\"room\":\"@ann+bob\"}");
+    assert_string_equal(error_code(h.drain(c)).c_str(), "forbidden");
+    // The DM room is not listed in welcome, and a party coming online later joins it.
+    SessionId b2 = h.hello("bob");
+    ev = h.drain(b2);
+    assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(find(ev, "welcome")->obj, "rooms")), 0);
+    assert_non_null(find(ev, "joined"));
+    assert_int_equal(count(ev, "msg"), 1);
+    roost::PostResult r;
+    assert_int_equal(static_cast<int>(h.broker->post("@ann+bob", "dev", roost::MsgKind::device, "x", {}, {}, r)),
+                     static_cast<int>(roost::Errc::forbidden));
+}
+
+void rooms_table_full_and_recycling(void**) {
+    roost::CoreLimits l;
+    l.max_rooms = 2;
+    Harness h(l);
+    SessionId a = h.hello("ann");
+    h.drain(a);
+    h.send(a, "{\"type\":\"join\",\"room\":\"one\"}");
+    h.send(a, "{\"type\":\"join\",\"room\":\"two\"}");
+    h.send(a, "{\"type\":\"join\",\"room\":\"three\"}");
+    auto ev = h.drain(a);
+    assert_int_equal(count(ev, "joined"), 2);
+    assert_string_equal(error_code(ev).c_str(), "too_many_rooms");
+    // An empty room is recycled: the idle one ("one") goes, with a new epoch.
+    h.send(a, "{\"type\":\"leave\",\"room\":\"one\"}");
+    h.clock.advance(10);
+    h.send(a, "{\"type\":\"join\",\"room\":\"three\"}");
+    ev = h.drain(a);
+    assert_non_null(find(ev, "joined"));
+    assert_null(h.broker->find_room("one"));
+    assert_non_null(h.broker->find_room("three"));
+    assert_int_equal(h.broker->stats().rooms_recycled, 1);
+}
+
+void session_table_full_is_refused(void**) {
+    roost::CoreLimits l;
+    l.max_sessions = 3;
+    Harness h(l);
+    for (int i = 0; i < 3; ++i) assert_int_not_equal(h.open(), 0);
+    assert_int_equal(h.open(), 0);
+}
+
+void commands_help_me_nick(void**) {
+    Harness h;
+    SessionId a = h.hello("ann"), b = h.hello("bob");
+    h.send(a, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.send(b, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.drain(a), h.drain(b);
+    h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"/help\",\"cid\":\"h\"}");
+    auto ev = h.drain(b);
+    const Event* m = find(ev, "msg");
+    assert_non_null(m);
+    assert_string_equal(str(*m, "kind").c_str(), "bot");
+    assert_string_equal(str(*m, "from").c_str(), "roost");
+    for (const char* c : {"/help", "/me", "/nick"}) assert_non_null(std::strstr(str(*m, "text").c_str(), c));
+    assert_non_null(find(h.drain(a), "ack"));
+    h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"/me waves\"}");
+    ev = h.drain(b);
+    assert_string_equal(str(*find(ev, "msg"), "text").c_str(), "* ann waves");
+    h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"/nick annie\"}");
+    ev = h.drain(b);
+    assert_non_null(find(ev, "presence", 0));
+    assert_non_null(find(ev, "presence", 1));
+    assert_non_null(std::strstr(str(*find(ev, "msg"), "text").c_str(), "ann is now known as annie"));
+    h.send(b, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"/nick annie\"}");
+    assert_string_equal(error_code(h.drain(b)).c_str(), "nick_taken");
+    h.send(b, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"/fly\"}");
+    assert_string_equal(error_code(h.drain(b)).c_str(), "bad_request");
+    h.send(b, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"/nick bad name!\"}");
+    assert_string_equal(error_code(h.drain(b)).c_str(), "bad_request");
+}
+
+void post_api_with_retries(void**) {
+    Harness h;
+    roost::PostResult r1, r2;
+    assert_int_equal(static_cast<int>(h.broker->post("sensors", "probe", roost::MsgKind::device, "",
+                                                      "{\"temp\":21.5}", "k1", r1)),
+                     0);
+    assert_int_equal(r1.seq, 1);
+    assert_false(r1.duplicate);
+    h.clock.advance(5);
+    assert_int_equal(static_cast<int>(h.broker->post("sensors", "probe", roost::MsgKind::device, "",
+                                                      "{\"temp\":21.5}", "k1", r2)),
+                     0);
+    assert_true(r2.duplicate);
+    assert_int_equal(r2.seq, 1);
+    assert_int_equal(r2.ts, r1.ts);
+    SessionId a = h.hello("ann");
+    h.send(a, "{\"type\":\"join\",\"room\":\"sensors\"}");
+    auto ev = h.drain(a);
+    const Event* m = find(ev, "msg");
+    assert_non_null(m);
+    assert_string_equal(str(*m, "kind").c_str(), "device");
+    cJSON* data = cJSON_GetObjectItemCaseSensitive(m->obj, "data");
+    assert_true(cJSON_GetObjectItemCaseSensitive(data, "temp")->valuedouble == 21.5);
+}
+
+void batches_when_behind_and_direct_when_not(void**) {
+    Harness h;
+    SessionId a = h.hello("ann"), b = h.hello("bob");
+    h.send(a, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.send(b, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.drain(a), h.drain(b);
+    h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"one\"}");
+    h.drain(a);
+    roost::Frame f;
+    assert_true(h.broker->next_frame(b, f));
+    // A single message goes out straight from the ring: not a copy.
+    const char* data = nullptr;
+    std::uint32_t len = 0;
+    assert_true(h.broker->find_room("lab")->ring->get(1, data, len));
+    assert_ptr_equal(f.data, data);
+    for (int i = 0; i < 10; ++i) h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"more\"}");
+    h.drain(a);
+    int frames = 0;
+    auto ev = h.drain(b, &frames);
+    assert_int_equal(count(ev, "msg"), 10);
+    assert_int_equal(frames, 1); // one batched frame
+    assert_true(h.broker->stats().batches >= 1);
+}
+
+void slow_consumer_is_culled_and_recovers(void**) {
+    roost::CoreLimits l;
+    l.ring_msgs = 8;
+    Harness h(l);
+    SessionId a = h.hello("ann"), b = h.hello("bob");
+    h.send(a, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.send(b, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.drain(a);
+    auto ev = h.drain(b);
+    const std::string epoch = str(*find(ev, "joined"), "epoch");
+    for (int i = 0; i < 3; ++i) h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"x\"}");
+    h.drain(a);
+    ev = h.drain(b); // bob is at seq 3
+    assert_int_equal(count(ev, "msg"), 3);
+    for (int i = 0; i < 9; ++i) {
+        h.clock.advance(1000);
+        h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"y\"}");
+        h.drain(a);
+    }
+    assert_int_equal(h.broker->close_code(b), 4008);
+    ev = h.drain(b);
+    assert_int_equal(count(ev, "msg"), 0);
+    assert_int_equal(num(*find(ev, "bye"), "code"), 4008);
+    h.broker->close_session(b);
+    // Reconnect with since = last seen (3): 4 is gone (oldest is 5): not recovered.
+    SessionId b2 = h.hello("bob");
+    h.send(b2, "{\"type\":\"join\",\"room\":\"lab\",\"since\":{\"epoch\":\"" + epoch + "\",\"seq\":3}}");
+    ev = h.drain(b2);
+    assert_false(flag(*find(ev, "joined"), "recovered"));
+    // Within range: exact replay from since+1.
+    SessionId b3 = h.hello("bob");
+    h.send(b3, "{\"type\":\"join\",\"room\":\"lab\",\"since\":{\"epoch\":\"" + epoch + "\",\"seq\":9}}");
+    ev = h.drain(b3);
+    assert_true(flag(*find(ev, "joined"), "recovered"));
+    assert_int_equal(count(ev, "msg"), 3);
+    assert_int_equal(num(*find(ev, "msg"), "seq"), 10);
+    // Wrong epoch: not recovered, backlog instead.
+    SessionId b4 = h.hello("bob");
+    h.send(b4, "{\"type\":\"join\",\"room\":\"lab\",\"backlog\":2,\"since\":{\"epoch\":\"zzzz\",\"seq\":9}}");
+    ev = h.drain(b4);
+    assert_false(flag(*find(ev, "joined"), "recovered"));
+    assert_int_equal(count(ev, "msg"), 2);
+}
+
+// A session whose control buffer overflows in the middle of a fan-out is
+// culled, and the event still reaches everyone after it intact (regression:
+// the bye used to be encoded over the event being fanned out).
+void overflow_mid_fanout_keeps_events_intact(void**) {
+    roost::CoreLimits l;
+    l.control_bytes = 400;
+    Harness h(l);
+    std::vector<SessionId> s;
+    for (int i = 0; i < 4; ++i) {
+        s.push_back(h.hello("p" + std::to_string(i)));
+        h.send(s.back(), "{\"type\":\"join\",\"room\":\"lab\"}");
+    }
+    for (SessionId x : s) h.drain(x);
+    // p3 and p1 stop reading; newcomers' presence fills their buffers. (A
+    // room lists its newest member first, so p3 overflows before the
+    // readers p2 and p0 are served the same event.)
+    for (int i = 0; i < 12; ++i) {
+        SessionId n = h.hello("newcomer" + std::to_string(i));
+        h.send(n, "{\"type\":\"join\",\"room\":\"lab\"}");
+        h.drain(n);
+        h.drain(s[0]);
+        auto ev = h.drain(s[2]); // each drain parses every event: corruption fails here
+        assert_int_equal(count(ev, "presence"), 1);
+        assert_int_equal(count(ev, "bye"), 0);
+        (void)i;
+    }
+    assert_int_equal(h.broker->close_code(s[3]), 4008);
+    assert_int_equal(h.broker->close_code(s[1]), 4008);
+    assert_int_equal(h.broker->close_code(s[2]), 0);
+    auto ev = h.drain(s[3]);
+    assert_int_equal(ev.size(), 1);
+    assert_string_equal(ev[0].type.c_str(), "bye");
+}
+
+// Property: random publishes, joins, leaves, reads and partial drains by many
+// sessions. Every session receives every message of its rooms exactly once,
+// in order, unless culled with 4008; a culled client that reconnects with
+// `since` gets exactly the missing range when it is still held.
+void property_exactly_once_in_order(void**) {
+    roost::CoreLimits l;
+    l.ring_msgs = 32;
+    l.ring_bytes = 4096;
+    l.max_rooms = 4;
+    l.msg_rate = 1000000;
+    l.msg_burst = 1000000;
+    Harness h(l);
+    std::mt19937 rng(7);
+    const char* rooms[] = {"r0", "r1", "r2", "r3"};
+    struct Client {
+        SessionId id = 0;
+        std::string nick;
+        std::map<std::string, std::uint64_t> last; // room -> last seq seen (0 = none yet)
+        std::map<std::string, bool> joined;
+        std::map<std::string, std::string> epoch;
+    };
+    std::vector<Client> clients(12);
+    for (std::size_t i = 0; i < clients.size(); ++i) {
+        clients[i].nick = "n" + std::to_string(i);
+        clients[i].id = h.hello(clients[i].nick);
+    }
+    std::uint64_t culls = 0, recovered_joins = 0, checked = 0;
+    auto consume = [&](Client& c, int max_frames) {
+        for (const Event& e : h.drain(c.id, nullptr, max_frames)) {
+            if (e.type == "joined") {
+                const std::string r = str(e, "room");
+                c.joined[r] = true;
+                if (!flag(e, "recovered")) {
+                    // Replay starts wherever the backlog says: reset the model.
+                    c.last[r] = 0;
+                } else {
+                    ++recovered_joins;
+                }
+                c.epoch[r] = str(e, "epoch");
+            } else if (e.type == "msg") {
+                const std::string r = str(e, "room");
+                const std::uint64_t seq = static_cast<std::uint64_t>(num(e, "seq"));
+                if (c.last[r] != 0 && seq != c.last[r] + 1) {
+                    fail_msg("%s in %s: got seq %llu after %llu", c.nick.c_str(), r.c_str(),
+                             static_cast<unsigned long long>(seq), static_cast<unsigned long long>(c.last[r]));
+                }
+                c.last[r] = seq;
+                ++checked;
+            } else if (e.type == "bye") {
+                assert_int_equal(num(e, "code"), 4008);
+                ++culls;
+                // Reconnect and recover every room with since.
+                h.broker->close_session(c.id);
+                c.id = h.hello(c.nick);
+                for (auto& [r, joined] : c.joined) {
+                    if (!joined) continue;
+                    std::string since = c.last[r] == 0 ? "" :
+                        ",\"since\":{\"epoch\":\"" + c.epoch[r] + "\",\"seq\":" + std::to_string(c.last[r]) + "}";
+                    h.send(c.id, "{\"type\":\"join\",\"room\":\"" + r + "\"" + since + "}");
+                }
+                return;
+            }
+        }
+    };
+    for (int step = 0; step < 20000; ++step) {
+        Client& c = clients[rng() % clients.size()];
+        const std::string room = rooms[rng() % 4];
+        switch (rng() % 10) {
+        case 0:
+            h.send(c.id, "{\"type\":\"join\",\"room\":\"" + room + "\"}");
+            break;
+        case 1:
+            if (c.joined[room]) {
+                h.send(c.id, "{\"type\":\"leave\",\"room\":\"" + room + "\"}");
+                c.joined[room] = false;
+                c.last[room] = 0;
+            }
+            break;
+        case 2:
+        case 3:
+        case 4:
+        case 5:
+            if (c.joined[room]) h.send(c.id, "{\"type\":\"say\",\"room\":\"" + room + "\",\"text\":\"m" + std::to_string(step) + "\"}");
+            break;
+        case 6:
+            if (c.joined[room] && c.last[room] > 0)
+                h.send(c.id, "{\"type\":\"read\",\"room\":\"" + room + "\",\"seq\":" + std::to_string(c.last[room]) + "}");
+            break;
+        default:
+            // Slow readers: some clients read a little, some a lot.
+            consume(c, static_cast<int>(&c - &clients[0]) % 3 == 0 ? 1 : 1000);
+            break;
+        }
+    }
+    // Drain everyone: every joined room is read up to its head.
+    for (int pass = 0; pass < 3; ++pass) {
+        for (Client& c : clients) consume(c, 1 << 30);
+    }
+    for (Client& c : clients) {
+        for (auto& [r, joined] : c.joined) {
+            const roost::Room* room = h.broker->find_room(r);
+            if (joined && room != nullptr && h.broker->close_code(c.id) == 0 && c.last[r] != 0) {
+                assert_int_equal(c.last[r], room->ring->head());
+            }
+        }
+    }
+    print_message("checked %llu messages, %llu culls, %llu recovered joins\n", static_cast<unsigned long long>(checked),
+                  static_cast<unsigned long long>(culls), static_cast<unsigned long long>(recovered_joins));
+    assert_true(checked > 10000);
+    assert_true(culls > 0);
+    assert_true(recovered_joins > 0);
+}
+
+} // namespace
+
+int main(void) {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(hello_must_come_first_and_welcome_answers),
+        cmocka_unit_test(nick_keys_own_nicks),
+        cmocka_unit_test(join_say_ack_msg_and_presence),
+        cmocka_unit_test(one_member_per_nick_across_connections),
+        cmocka_unit_test(errors_are_answered_and_never_close_once),
+        cmocka_unit_test(repeated_errors_close_1008),
+        cmocka_unit_test(rate_limits),
+        cmocka_unit_test(read_receipts_keep_the_largest),
+        cmocka_unit_test(direct_messages_reach_only_their_parties),
+        cmocka_unit_test(rooms_table_full_and_recycling),
+        cmocka_unit_test(session_table_full_is_refused),
+        cmocka_unit_test(commands_help_me_nick),
+        cmocka_unit_test(post_api_with_retries),
+        cmocka_unit_test(batches_when_behind_and_direct_when_not),
+        cmocka_unit_test(slow_consumer_is_culled_and_recovers),
+        cmocka_unit_test(overflow_mid_fanout_keeps_events_intact),
+        cmocka_unit_test(property_exactly_once_in_order),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
