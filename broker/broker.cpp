@@ -116,6 +116,29 @@ void Broker::close_session(SessionId id) {
     --sessions_open_;
 }
 
+void Broker::set_timer_handler(std::uint32_t kind, TimerHandler h) {
+    if (kind < kTimerKinds) {
+        timer_handlers_[kind] = h;
+    }
+}
+
+std::uint32_t Broker::add_timer(std::uint64_t delay_ms, std::uint32_t kind, std::uint64_t arg) {
+    if (kind >= kTimerKinds) {
+        return 0;
+    }
+    return timers_.add(clock_.now_ms() + delay_ms, kind, arg);
+}
+
+void Broker::tick() {
+    Timer t{};
+    const std::uint64_t now = clock_.now_ms();
+    while (timers_.pop_due(now, t)) {
+        if (timer_handlers_[t.kind] != nullptr) {
+            timer_handlers_[t.kind](*this, t.arg);
+        }
+    }
+}
+
 void Broker::on_frame(SessionId id, const char* data, std::size_t len) {
     if (id == 0 || id > sessions_.size()) {
         return;

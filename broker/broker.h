@@ -98,7 +98,16 @@ public:
     [[nodiscard]] Errc post(std::string_view room, std::string_view from, MsgKind kind, std::string_view text,
                             std::string_view data_json, std::string_view cid, PostResult& out);
 
-    // Runs due timers (bots, reminders). Call from the platform's timer.
+    // Timers for bots and reminders: a fixed table of max_timers. A handler
+    // is registered per kind (0..kTimerKinds-1) and runs from tick().
+    static constexpr std::uint32_t kTimerKinds = 16;
+    using TimerHandler = void (*)(Broker& b, std::uint64_t arg);
+    void set_timer_handler(std::uint32_t kind, TimerHandler h);
+    // Returns the timer's id, or 0 when the table is full (server_busy).
+    [[nodiscard]] std::uint32_t add_timer(std::uint64_t delay_ms, std::uint32_t kind, std::uint64_t arg);
+    bool cancel_timer(std::uint32_t id) { return timers_.cancel(id); }
+    // Runs every timer due by now. The platform calls it when
+    // next_timer_due() (ms since the epoch; UINT64_MAX when none) passes.
     void tick();
     std::uint64_t next_timer_due() const { return timers_.next_due(); }
 
@@ -158,6 +167,7 @@ private:
     Authorizer* auth_ = nullptr;
     Decoder decoder_;
     TimerHeap timers_;
+    TimerHandler timer_handlers_[kTimerKinds] = {};
 
     std::vector<Room> rooms_;
     std::vector<std::unique_ptr<RoomRing>> rings_;

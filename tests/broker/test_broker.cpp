@@ -537,6 +537,33 @@ void overflow_mid_fanout_keeps_events_intact(void**) {
     assert_string_equal(ev[0].type.c_str(), "bye");
 }
 
+std::vector<std::uint64_t> g_fired;
+void record_timer(roost::Broker&, std::uint64_t arg) { g_fired.push_back(arg); }
+
+void timers_fire_in_order_from_tick(void**) {
+    roost::CoreLimits l;
+    l.max_timers = 3;
+    Harness h(l);
+    g_fired.clear();
+    h.broker->set_timer_handler(2, record_timer);
+    assert_int_not_equal(h.broker->add_timer(500, 2, 7), 0);
+    const std::uint32_t gone = h.broker->add_timer(100, 2, 8);
+    assert_int_not_equal(h.broker->add_timer(200, 2, 9), 0);
+    assert_int_equal(h.broker->add_timer(1, 2, 10), 0); // full: the caller answers server_busy
+    assert_int_equal(h.broker->add_timer(1, roost::Broker::kTimerKinds, 1), 0);
+    assert_true(h.broker->cancel_timer(gone));
+    assert_int_equal(h.broker->next_timer_due(), h.clock.now_ms() + 200);
+    h.clock.advance(199);
+    h.broker->tick();
+    assert_true(g_fired.empty());
+    h.clock.advance(400);
+    h.broker->tick();
+    assert_int_equal(g_fired.size(), 2);
+    assert_int_equal(g_fired[0], 9);
+    assert_int_equal(g_fired[1], 7);
+    assert_int_equal(h.broker->next_timer_due(), UINT64_MAX);
+}
+
 // Property: random publishes, joins, leaves, reads and partial drains by many
 // sessions. Every session receives every message of its rooms exactly once,
 // in order, unless culled with 4008; a culled client that reconnects with
@@ -670,6 +697,7 @@ int main(void) {
         cmocka_unit_test(batches_when_behind_and_direct_when_not),
         cmocka_unit_test(slow_consumer_is_culled_and_recovers),
         cmocka_unit_test(overflow_mid_fanout_keeps_events_intact),
+        cmocka_unit_test(timers_fire_in_order_from_tick),
         cmocka_unit_test(property_exactly_once_in_order),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -12,24 +12,10 @@
 #include <utility>
 #include <vector>
 
+#include "tests/support/alloc_counter.h"
+
 #include "tests/support/unit.h"
 
-// Every operator new in this program is counted, to prove the ring does not
-// allocate after construction.
-static std::size_t g_news = 0;
-void* operator new(std::size_t n) {
-    ++g_news;
-    void* p = std::malloc(n == 0 ? 1 : n);
-    if (p == nullptr) std::abort();
-    return p;
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return operator new(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -354,10 +340,10 @@ void no_allocation_after_construction(void**) {
     roost::SplitMix rng(99);
     static char data[3000];
     for (char& c : data) c = static_cast<char>(rng.next());
-    const std::size_t at_start = g_news;
+    const std::uint64_t at_start = roost_test::alloc_count();
     RoomRing r(256, 64 * 1024, 16);
-    assert_int_equal(g_news, at_start + 2); // the arena and the slot table: the counter counts
-    const std::size_t before = g_news;
+    assert_int_equal(roost_test::alloc_count(), at_start + 2); // the arena and the slot table: the counter counts
+    const std::uint64_t before = roost_test::alloc_count();
     std::uint64_t sum = 0;
     for (int i = 0; i < 100000; ++i) {
         const std::uint64_t seq = r.append(data, 1 + below(rng, 3000), EntryMeta{1, rng.next() | 1});
@@ -368,7 +354,7 @@ void no_allocation_after_construction(void**) {
         sum += r.find_cid(rng.next());
     }
     r.reset_to(7);
-    assert_int_equal(g_news, before);
+    assert_int_equal(roost_test::alloc_count(), before);
     assert_true(sum > 0);
     assert_true(RoomRing::reserved_bytes(256, 64 * 1024, 16) >= 64 * 1024 + 256 * sizeof(EntryMeta));
 }

@@ -9,24 +9,10 @@
 #include <new>
 #include <vector>
 
+#include "tests/support/alloc_counter.h"
+
 #include "tests/support/unit.h"
 
-// Every operator new in this program is counted, to prove the heap does not
-// allocate after construction.
-static std::size_t g_news = 0;
-void* operator new(std::size_t n) {
-    ++g_news;
-    void* p = std::malloc(n == 0 ? 1 : n);
-    if (p == nullptr) std::abort();
-    return p;
-}
-void* operator new[](std::size_t n) { return operator new(n); }
-void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return operator new(n); }
-void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return operator new(n); }
-void operator delete(void* p) noexcept { std::free(p); }
-void operator delete[](void* p) noexcept { std::free(p); }
-void operator delete(void* p, std::size_t) noexcept { std::free(p); }
-void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
 
 namespace {
 
@@ -184,10 +170,10 @@ void equal_due_times_fire_in_insertion_order(void**) {
 void no_allocation_after_construction(void**) {
     roost::SplitMix rng(9);
     roost::FakeClock clock;
-    const std::size_t at_start = g_news;
+    const std::uint64_t at_start = roost_test::alloc_count();
     TimerHeap h(256);
-    assert_int_equal(g_news, at_start + 1); // one allocation: the counter counts
-    const std::size_t before = g_news;
+    assert_int_equal(roost_test::alloc_count(), at_start + 1); // one allocation: the counter counts
+    const std::uint64_t before = roost_test::alloc_count();
     std::uint32_t last = 0;
     Timer t;
     for (int i = 0; i < 100000; ++i) {
@@ -198,7 +184,7 @@ void no_allocation_after_construction(void**) {
         while (h.pop_due(clock.now_ms(), t)) {
         }
     }
-    assert_int_equal(g_news, before);
+    assert_int_equal(roost_test::alloc_count(), before);
     assert_true(TimerHeap::reserved_bytes(256) >= 256 * sizeof(Timer));
 }
 
