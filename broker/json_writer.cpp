@@ -32,6 +32,9 @@ void JsonWriter::put(char c) {
 }
 
 void JsonWriter::put(const char* s, std::size_t n) {
+    if (n == 0) {
+        return; // an empty view may carry a null pointer (memcpy must not see it)
+    }
     if (overflow_ || n > cap_ - len_) {
         overflow_ = true;
         return;

@@ -209,6 +209,22 @@ void overflow_never_writes_past_capacity(void**) {
     }
 }
 
+// An empty std::string_view has a null data pointer: writing it must not
+// hand that pointer to memcpy (UBSan caught it on a data-only message).
+void empty_views_are_fine(void**) {
+    char buf[64];
+    roost::JsonWriter w(buf, sizeof buf);
+    w.begin_object();
+    w.key("text");
+    w.string(std::string_view());
+    w.key("x");
+    w.raw(std::string_view());
+    w.uint(1);
+    w.end_object();
+    assert_true(w.size() > 0);
+    assert_memory_equal(buf, "{\"text\":\"\"", 10);
+}
+
 void reset_reuses_the_buffer(void**) {
     char buf[4];
     roost::JsonWriter w(buf, sizeof buf);
@@ -236,6 +252,7 @@ int main(void) {
         cmocka_unit_test(misuse_is_not_ok),
         cmocka_unit_test(overflow_never_writes_past_capacity),
         cmocka_unit_test(reset_reuses_the_buffer),
+        cmocka_unit_test(empty_views_are_fine),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
