@@ -1,17 +1,22 @@
 #!/bin/sh
-# fetch-sources.sh DEST: put every file named in cmake/sources.lock into DEST,
-# each checked against its pinned SHA-256. A file already in DEST with the
-# right checksum is kept, so this costs nothing after the first run.
+# fetch-sources.sh DEST [NAME...]: put every file named in cmake/sources.lock
+# into DEST, each checked against its pinned SHA-256; a line marked
+# `optional` only when its library is one of the NAMEs (libuv for
+# ROOST_WITH_LIBUV=ON). A file already in DEST with the right checksum is
+# kept, so this costs nothing after the first run.
 #
 # On Debian the files come from the archive with `apt-get source
 # --download-only` (trixie's source suite, added when missing); elsewhere, or
-# when the archive does not have the pinned version, from the upstream URL.
+# when the archive no longer lists the pinned version, from Debian's pool
+# (which keeps the file) and then from the upstream URL.
 # Nothing fetched here is ever committed: DEST lives under build/.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 lock="$here/sources.lock"
-dest=${1:?usage: fetch-sources.sh DEST}
+dest=${1:?usage: fetch-sources.sh DEST [NAME...]}
+shift
+wanted=" $* "
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 
@@ -57,17 +62,35 @@ from_debian() { # pkg=version
     rm -rf "$tmp" "$tmp.log"
 }
 
+# Debian's pool keeps a file after its version has left the index (a newer
+# security upload replaced it, so `apt-get source pkg=version` finds nothing):
+# ask the pool for the pinned file itself.
+from_pool() { # pkg=version file
+    src=${1%%=*}
+    case "$src" in lib?*) pool_dir=$(printf %s "$src" | cut -c1-4) ;; *) pool_dir=$(printf %s "$src" | cut -c1) ;; esac
+    echo "fetch-sources: downloading $2 from Debian's pool"
+    curl -fsSL --retry 2 -o "$dest/$2.part" "https://deb.debian.org/debian/pool/main/$pool_dir/$src/$2" &&
+        mv -f "$dest/$2.part" "$dest/$2"
+}
+
 from_upstream() { # url file
     echo "fetch-sources: downloading $1"
     curl -fsSL --retry 2 -o "$dest/$2.part" "$1" && mv -f "$dest/$2.part" "$dest/$2"
 }
 
 failed=0
-while read -r name version file sha deb url; do
+while read -r name version file sha deb url flag; do
     case "$name" in '' | \#*) continue ;; esac
+    if [ "$flag" = optional ]; then
+        case "$wanted" in *" $name "*) ;; *) continue ;; esac
+    fi
     verify "$dest/$file" "$sha" && continue
     if command -v apt-get >/dev/null 2>&1; then
         from_debian "$deb" || true
+    fi
+    if ! verify "$dest/$file" "$sha"; then
+        rm -f "$dest/$file"
+        from_pool "$deb" "$file" || true
     fi
     if ! verify "$dest/$file" "$sha"; then
         rm -f "$dest/$file"
