@@ -202,7 +202,8 @@ void Broker::on_hello(std::uint32_t si, const Command& c) {
         client_error(si, Errc::bad_request, "hello was already said", "hello");
         return;
     }
-    if (auth_ != nullptr && !auth_->hello_allowed(c.token)) {
+    s.grant = auth_ != nullptr ? auth_->grant(c.token) : 0;
+    if (s.grant == Authorizer::denied) {
         client_error(si, Errc::unauthorized, c.token.empty() ? "a token is required" : "wrong token", "hello");
         cull(si, CloseCode::policy, "unauthorized");
         return;
@@ -240,6 +241,9 @@ void Broker::on_join(std::uint32_t si, const Command& c) {
             client_error(si, Errc::forbidden, "a direct-message room is only for its two parties", c.room);
             return;
         }
+    } else if (auth_ != nullptr && !auth_->allows(sessions_[si].grant, c.room, false)) {
+        client_error(si, Errc::forbidden, "this token may not read that room", c.room);
+        return;
     }
     if (ri == kNone) {
         ri = create_room(c.room, err);
@@ -270,6 +274,11 @@ void Broker::on_say(std::uint32_t si, const Command& c) {
         return;
     }
     Session& s = sessions_[si];
+    if (auth_ != nullptr && c.room.front() != '@' && !auth_->allows(s.grant, c.room, true)) {
+        client_error(si, Errc::forbidden, "this token may not write in that room",
+                     c.cid.empty() ? std::string_view("say") : c.cid);
+        return;
+    }
     if (!s.msg_bucket.take(clock_.now_ms(), limits_.msg_rate, limits_.msg_burst)) {
         client_error(si, Errc::rate_limited, "slow down", c.cid.empty() ? std::string_view("say") : c.cid);
         return;

@@ -36,14 +36,23 @@ public:
     // Session `s` has something to write: call Broker::next_frame when its
     // socket is writable.
     virtual void wake(SessionId s) = 0;
+    // A message was stored in room `room` (an index for Broker::room()):
+    // readers outside the session table (Server-Sent Events) may want it.
+    virtual void stored(std::uint32_t room) { (void)room; }
 };
 
-// Answers hello's token check (configured device/user tokens arrive with the
-// server's settings). The default allows everyone.
+// Answers the token checks (configured tokens arrive with the server's
+// settings). Without an Authorizer everyone may do everything.
 class Authorizer {
 public:
+    static constexpr std::int32_t denied = -1;
     virtual ~Authorizer() = default;
-    virtual bool hello_allowed(std::string_view token) = 0;
+    // What a hello's token grants (an index the Authorizer understands), or
+    // `denied`: the hello gets `unauthorized` and the session closes 1008.
+    virtual std::int32_t grant(std::string_view token) = 0;
+    // May a session holding `grant` read (join) or write (say in) the plain
+    // room `room`? Direct-message rooms are their two parties' only.
+    virtual bool allows(std::int32_t grant, std::string_view room, bool write) = 0;
 };
 
 // One frame to write: `len` bytes at `data`, with limits.headroom writable
@@ -113,6 +122,9 @@ public:
 
     // Read-only views for the HTTP API, metrics and tests.
     const Room* find_room(std::string_view lower_name) const;
+    std::uint32_t room_index_of(std::string_view lower_name) const { return room_index(lower_name); }
+    const Room& room(std::uint32_t index) const { return rooms_[index]; }
+    std::uint32_t room_slots() const { return static_cast<std::uint32_t>(rooms_.size()); }
     std::uint32_t room_count() const;
     std::uint32_t session_count() const { return sessions_open_; }
     const CoreLimits& limits() const { return limits_; }

@@ -224,23 +224,40 @@ Errc Decoder::fail(Errc code, const char* field, const char* problem) {
     return code;
 }
 
-Errc Decoder::decode(const char* frame, std::size_t len, Command& out, DecodeError& err) {
+// Shared first steps: size, UTF-8, JSON into the arena.
+Errc Decoder::begin(const char* frame, std::size_t len, std::size_t max, const char* too_large, Command& out,
+                    DecodeError& err, const cJSON*& root) {
     out = Command{};
     err = DecodeError{};
     err_ = &err;
     arena_.reset(); // the previous decode's views die here
-    if (len > limits_.max_frame) {
-        err.message = "frame larger than max_frame";
+    if (len > max) {
+        err.message = too_large;
         return Errc::bad_request;
     }
     if (!utf8_valid(frame, len)) {
-        err.message = "frame is not valid UTF-8";
+        err.message = "not valid UTF-8";
         return Errc::bad_utf8;
     }
+    return parse(frame, len, root);
+}
+
+Errc Decoder::decode(const char* frame, std::size_t len, Command& out, DecodeError& err) {
     const cJSON* root = nullptr;
-    const Errc e = parse(frame, len, root);
+    const Errc e = begin(frame, len, limits_.max_frame, "frame larger than max_frame", out, err, root);
     if (e != Errc::ok) return e;
     return command(root, out);
+}
+
+Errc Decoder::decode_post(const char* body, std::size_t len, Command& out, DecodeError& err) {
+    const cJSON* root = nullptr;
+    Errc e = begin(body, len, limits_.max_body, "body larger than max_body", out, err, root);
+    if (e != Errc::ok) return e;
+    out.type = CommandType::say;
+    if (member(root, "from") != nullptr) e = nick_field(root, "from", out.nick);
+    if (e == Errc::ok) e = message_fields(root, out);
+    if (e != Errc::ok) out = Command{};
+    return e;
 }
 
 // Builds the tree in the arena after the pre-scan; root stays valid until

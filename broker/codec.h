@@ -57,9 +57,17 @@ public:
 
     [[nodiscard]] Errc decode(const char* frame, std::size_t len, Command& out, DecodeError& err);
 
+    // The JSON body of `POST /api/rooms/{room}/messages`: {text?, data?,
+    // from?, cid?} with the same rules as `say` (text may be empty with
+    // data). Fills out.text, out.data_json, out.cid and out.nick (`from`,
+    // empty when absent). Same errors as decode(), against max_body.
+    [[nodiscard]] Errc decode_post(const char* body, std::size_t len, Command& out, DecodeError& err);
+
     const JsonArena& arena() const { return arena_; }
 
 private:
+    Errc begin(const char* frame, std::size_t len, std::size_t max, const char* too_large, Command& out,
+               DecodeError& err, const cJSON*& root);
     Errc parse(const char* frame, std::size_t len, const cJSON*& root);
     Errc command(const cJSON* root, Command& out);
     Errc fail(Errc code, const char* field, const char* problem);

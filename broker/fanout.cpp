@@ -79,13 +79,18 @@ void Broker::cull(std::uint32_t si, CloseCode code, const char* reason) {
         }
     }
     s.welcome_pending = false;
-    s.control_len = 0;
-    s.control_events = 0;
     // Its own buffer: cull() runs in the middle of fan-outs whose event
     // still sits in encode_.
     char bye[256];
     JsonWriter w(bye, sizeof bye);
     encode_bye(w, static_cast<std::uint16_t>(code), reason);
+    // A slow consumer loses what was queued (it is behind anyway); a policy
+    // close keeps it, so the client reads the error that caused the close
+    // before the bye (when the bye still fits).
+    if (code == CloseCode::slow_consumer || s.control_len + kLenBytes + w.size() > limits_.control_bytes) {
+        s.control_len = 0;
+        s.control_events = 0;
+    }
     queue(si, {bye, w.size()});
     s.close_code = static_cast<std::uint16_t>(code);
     s.state = SessionState::closing;
@@ -117,6 +122,9 @@ void Broker::after_append(std::uint32_t ri) {
 std::uint32_t Broker::pending_msgs(std::uint32_t si, std::uint32_t cap) const {
     const Session& s = sessions_[si];
     std::uint64_t n = 0;
+    if (s.state == SessionState::closing) {
+        return 0; // nothing after the bye
+    }
     for (std::uint32_t k = 0; k < limits_.rooms_per_session && n < cap; ++k) {
         const Subscription& x = subs_[s.first_sub + k];
         if (x.used) {

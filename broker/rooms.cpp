@@ -301,6 +301,7 @@ Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::s
     out.ts = ts;
     out.duplicate = false;
     after_append(ri);
+    transport_.stored(ri);
     return Errc::ok;
 }
 

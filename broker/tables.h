@@ -89,6 +89,7 @@ struct Session {
     TokenBucket msg_bucket, typing_bucket;
     ErrorCounter errors;
     std::uint8_t addr[16] = {};
+    std::int32_t grant = 0;           // the Authorizer's answer to this hello's token
 };
 
 // A nick known to the broker: online (connections > 0) or owned by a key.

@@ -270,6 +270,47 @@ void repeated_errors_close_1008(void**) {
     assert_int_equal(h.broker->close_code(a), 1008);
 }
 
+// A hello without the right token: the client reads `unauthorized`, then
+// the bye, and the session closes with 1008. With the token: only the rooms
+// it grants, read ("lab", "sensors") or write ("sensors").
+void tokens_gate_hello_join_and_say(void**) {
+    struct OnlySecret : roost::Authorizer {
+        std::int32_t grant(std::string_view token) override { return token == "secret" ? 7 : denied; }
+        bool allows(std::int32_t grant, std::string_view room, bool write) override {
+            assert_int_equal(grant, 7);
+            return room == "sensors" || (!write && room == "lab");
+        }
+    } auth;
+    Harness h;
+    h.broker->set_authorizer(&auth);
+    SessionId a = h.open();
+    h.send(a, "{\"type\":\"hello\",\"nick\":\"ann\"}");
+    auto ev = h.drain(a);
+    assert_int_equal(ev.size(), 2);
+    assert_string_equal(ev[0].type.c_str(), "error");
+    assert_string_equal(error_code(ev).c_str(), "unauthorized");
+    assert_string_equal(ev[1].type.c_str(), "bye");
+    assert_int_equal(num(ev[1], "code"), 1008);
+    assert_int_equal(h.broker->close_code(a), 1008);
+    SessionId b = h.open();
+    h.send(b, "{\"type\":\"hello\",\"nick\":\"bob\",\"token\":\"secret\"}");
+    assert_non_null(find(h.drain(b), "welcome"));
+    h.send(b, "{\"type\":\"join\",\"room\":\"attic\"}");
+    assert_string_equal(error_code(h.drain(b)).c_str(), "forbidden");
+    h.send(b, "{\"type\":\"join\",\"room\":\"lab\"}");
+    h.send(b, "{\"type\":\"join\",\"room\":\"sensors\"}");
+    ev = h.drain(b);
+    assert_int_equal(count(ev, "joined"), 2);
+    h.send(b, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"x\"}");
+    ev = h.drain(b);
+    assert_string_equal(error_code(ev).c_str(), "forbidden");
+    assert_int_equal(count(ev, "msg"), 0);
+    h.send(b, "{\"type\":\"say\",\"room\":\"sensors\",\"text\":\"21.5\"}");
+    assert_non_null(find(h.drain(b), "ack"));
+    assert_int_equal(h.broker->find_room("lab")->ring->head(), 0);
+    assert_int_equal(h.broker->close_code(b), 0);
+}
+
 void rate_limits(void**) {
     Harness h;
     SessionId a = h.hello("ann"), b = h.hello("bob");
@@ -482,6 +523,18 @@ void slow_consumer_is_culled_and_recovers(void**) {
     ev = h.drain(b);
     assert_int_equal(count(ev, "msg"), 0);
     assert_int_equal(num(*find(ev, "bye"), "code"), 4008);
+    // Nothing follows the bye, one message or many (regression: the
+    // one-message fast path kept delivering to a culled session, so the
+    // platform never saw it drained and never closed the socket).
+    for (int n : {1, 2}) {
+        for (int i = 0; i < n; ++i) {
+            h.clock.advance(1000);
+            h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"z\"}");
+            h.drain(a);
+        }
+        assert_false(h.broker->has_pending(b));
+        assert_true(h.drain(b).empty());
+    }
     h.broker->close_session(b);
     // Reconnect with since = last seen (3): 4 is gone (oldest is 5): not recovered.
     SessionId b2 = h.hello("bob");
@@ -493,7 +546,7 @@ void slow_consumer_is_culled_and_recovers(void**) {
     h.send(b3, "{\"type\":\"join\",\"room\":\"lab\",\"since\":{\"epoch\":\"" + epoch + "\",\"seq\":9}}");
     ev = h.drain(b3);
     assert_true(flag(*find(ev, "joined"), "recovered"));
-    assert_int_equal(count(ev, "msg"), 3);
+    assert_int_equal(count(ev, "msg"), 6); // 10..15
     assert_int_equal(num(*find(ev, "msg"), "seq"), 10);
     // Wrong epoch: not recovered, backlog instead.
     SessionId b4 = h.hello("bob");
@@ -696,6 +749,7 @@ int main(void) {
         cmocka_unit_test(post_api_with_retries),
         cmocka_unit_test(batches_when_behind_and_direct_when_not),
         cmocka_unit_test(slow_consumer_is_culled_and_recovers),
+        cmocka_unit_test(tokens_gate_hello_join_and_say),
         cmocka_unit_test(overflow_mid_fanout_keeps_events_intact),
         cmocka_unit_test(timers_fire_in_order_from_tick),
         cmocka_unit_test(property_exactly_once_in_order),
