@@ -1,170 +1,284 @@
+// The two front ends of the settings table (command line, config file), the
+// checks across settings, and the token look-ups. Every value goes through
+// settings_table::apply(), whichever front end it came from.
 #include "broker/settings.h"
 
-#include <cerrno>
-#include <cstdlib>
+#include "broker/settings_table.h"
+
 #include <cstring>
 
 namespace roost {
 namespace {
 
-enum class Kind : std::uint8_t { integer, text, level };
+namespace table = settings_table;
+using table::trim;
 
-// One row per setting. `min`/`max` bound integers; `text_field` or
-// `int_field` says where the value goes.
-struct SettingSpec {
-    const char* name;
-    Kind kind;
-    const char* value_name;
-    const char* help;
-    long min;
-    long max;
-    int Settings::*int_field;
-    std::string Settings::*text_field;
-};
+ArgsResult fail(std::string message) { return ArgsResult{ArgsAction::error, std::move(message)}; }
 
-const SettingSpec kSettings[] = {
-    {"bind", Kind::text, "ADDR", "listen address (default: every IPv4 and IPv6 address)", 0, 0,
-     nullptr, &Settings::bind},
-    {"http_port", Kind::integer, "PORT", "HTTP and ws:// port; 0 = any free port, -1 = off (default 8080)",
-     -1, 65535, &Settings::http_port, nullptr},
-    {"https_port", Kind::integer, "PORT", "HTTPS and wss:// port; 0 = any free port, -1 = off (default 8443)",
-     -1, 65535, &Settings::https_port, nullptr},
-    {"data", Kind::text, "DIR", "data directory (certificates); default: none, run from memory", 0, 0,
-     nullptr, &Settings::data_dir},
-    {"tls_cert", Kind::text, "FILE", "PEM server certificate (default: make a local CA and certificate)",
-     0, 0, nullptr, &Settings::tls_cert},
-    {"tls_key", Kind::text, "FILE", "PEM private key of --tls-cert", 0, 0, nullptr, &Settings::tls_key},
-    {"log_level", Kind::level, "LEVEL", "error, warn, info or debug (default info)", 0, 0, nullptr,
-     &Settings::log_level},
-};
-
-// "--http-port" matches "http_port".
-bool flag_matches(const char* flag, std::size_t len, const char* name) {
-    if (std::strlen(name) != len) {
-        return false;
-    }
-    for (std::size_t i = 0; i < len; ++i) {
-        const char want = name[i] == '_' ? '-' : name[i];
-        if (flag[i] != want) {
-            return false;
-        }
-    }
-    return true;
-}
-
-std::string flag_of(const char* name) {
+std::string flag_of(std::string_view name) {
     std::string s = "--";
-    for (const char* p = name; *p; ++p) {
-        s += *p == '_' ? '-' : *p;
+    for (const char c : name) {
+        s += c == '_' ? '-' : c;
     }
     return s;
 }
 
-ArgsResult fail(std::string message) {
-    return ArgsResult{ArgsAction::error, std::move(message)};
+bool is_help(const char* a) { return std::strcmp(a, "--help") == 0 || std::strcmp(a, "-h") == 0; }
+bool is_version(const char* a) { return std::strcmp(a, "--version") == 0 || std::strcmp(a, "-V") == 0; }
+
+// A flag `--name[=value]` split into its parts; spec is nullptr when the
+// name is not a setting.
+struct Flag {
+    std::string_view name;
+    const table::Spec* spec = nullptr;
+    bool has_value = false; // `=` given
+    std::string_view value;
+};
+
+Flag split_flag(const char* arg) {
+    Flag f;
+    const std::string_view a(arg + 2);
+    const std::size_t eq = a.find('=');
+    f.name = a.substr(0, eq);
+    f.spec = table::find(f.name);
+    if (eq != std::string_view::npos) {
+        f.has_value = true;
+        f.value = a.substr(eq + 1);
+    }
+    return f;
 }
 
-ArgsResult apply(const SettingSpec& spec, const char* value, Settings& out) {
-    const std::string flag = flag_of(spec.name);
-    switch (spec.kind) {
-    case Kind::integer: {
-        errno = 0;
-        char* end = nullptr;
-        const long v = std::strtol(value, &end, 10);
-        if (*value == '\0' || *end != '\0' || errno != 0) {
-            return fail(flag + ": '" + value + "' is not a whole number");
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+
+// The value part of a config line, after '=': quotes removed, a trailing
+// comment (a '#' after whitespace) dropped. False with `why` when a quote
+// is not closed or text follows it.
+bool config_value(std::string_view raw, std::string_view& value, std::string& why) {
+    raw = trim(raw);
+    if (!raw.empty() && raw.front() == '"') {
+        const std::size_t close = raw.find('"', 1);
+        if (close == std::string_view::npos) {
+            why = "the quote is not closed";
+            return false;
         }
-        if (v < spec.min || v > spec.max) {
-            return fail(flag + ": " + value + " is out of range (" + std::to_string(spec.min) + " to " +
-                        std::to_string(spec.max) + ")");
+        const std::string_view rest = trim(raw.substr(close + 1));
+        if (!rest.empty() && rest.front() != '#') {
+            why = "text after the closing quote";
+            return false;
         }
-        out.*spec.int_field = static_cast<int>(v);
-        return {};
+        value = raw.substr(1, close - 1);
+        return true;
     }
-    case Kind::level:
-        if (std::strcmp(value, "error") != 0 && std::strcmp(value, "warn") != 0 &&
-            std::strcmp(value, "info") != 0 && std::strcmp(value, "debug") != 0) {
-            return fail(flag + ": '" + value + "' is not one of error, warn, info, debug");
-        }
-        out.*spec.text_field = value;
-        return {};
-    case Kind::text:
-        if (*value == '\0') {
-            return fail(flag + ": needs a non-empty value");
-        }
-        out.*spec.text_field = value;
-        return {};
+    if (!raw.empty() && raw.front() == '#') {
+        value = {};
+        return true;
     }
-    return fail(flag + ": unhandled setting kind");
+    for (std::size_t i = 1; i < raw.size(); ++i) {
+        if (raw[i] == '#' && is_blank(raw[i - 1])) {
+            raw = raw.substr(0, i);
+            break;
+        }
+    }
+    value = trim(raw);
+    return true;
 }
+
+std::string num(std::uint64_t n) { return std::to_string(n); }
 
 } // namespace
 
 ArgsResult parse_args(int argc, const char* const* argv, Settings& out) {
     for (int i = 1; i < argc; ++i) {
         const char* arg = argv[i];
-        if (std::strcmp(arg, "--help") == 0 || std::strcmp(arg, "-h") == 0) {
+        if (is_help(arg)) {
             return ArgsResult{ArgsAction::help, {}};
         }
-        if (std::strcmp(arg, "--version") == 0 || std::strcmp(arg, "-V") == 0) {
+        if (is_version(arg)) {
             return ArgsResult{ArgsAction::version, {}};
         }
         if (std::strncmp(arg, "--", 2) != 0) {
             return fail(std::string("unexpected argument '") + arg + "' (see --help)");
         }
-        const char* name = arg + 2;
-        const char* eq = std::strchr(name, '=');
-        const std::size_t len = eq ? static_cast<std::size_t>(eq - name) : std::strlen(name);
-        const SettingSpec* spec = nullptr;
-        for (const SettingSpec& s : kSettings) {
-            if (flag_matches(name, len, s.name)) {
-                spec = &s;
-                break;
+        const Flag f = split_flag(arg);
+        if (f.spec == nullptr) {
+            return fail("unknown flag '--" + std::string(f.name) + "' (see --help)");
+        }
+        const std::string flag = flag_of(table::name(*f.spec));
+        std::string_view value = f.value;
+        if (!f.has_value) {
+            if (i + 1 >= argc) {
+                return fail(flag + ": missing value " + std::string(table::value_name(*f.spec)));
             }
-        }
-        if (spec == nullptr) {
-            return fail(std::string("unknown flag '") + std::string(arg, eq ? static_cast<std::size_t>(eq - arg)
-                                                                              : std::strlen(arg)) +
-                        "' (see --help)");
-        }
-        const char* value = nullptr;
-        if (eq) {
-            value = eq + 1;
-        } else if (i + 1 < argc) {
             value = argv[++i];
-        } else {
-            return fail(flag_of(spec->name) + ": missing value " + spec->value_name);
         }
-        ArgsResult r = apply(*spec, value, out);
-        if (r.action == ArgsAction::error) {
-            return r;
+        std::string why;
+        if (!table::apply(*f.spec, value, out, why)) {
+            return fail(flag + ": " + why);
         }
     }
-    if (out.tls_cert.empty() != out.tls_key.empty()) {
-        return fail("--tls-cert and --tls-key go together: give both or neither");
+    return check_settings(out);
+}
+
+std::string_view config_path_from_args(int argc, const char* const* argv) {
+    std::string_view path;
+    for (int i = 1; i < argc; ++i) {
+        const char* arg = argv[i];
+        // Where parse_args() would stop, the file does not matter.
+        if (is_help(arg) || is_version(arg) || std::strncmp(arg, "--", 2) != 0) {
+            return {};
+        }
+        const Flag f = split_flag(arg);
+        if (f.spec == nullptr) {
+            return {};
+        }
+        std::string_view value = f.value;
+        if (!f.has_value) {
+            if (i + 1 >= argc) {
+                return {};
+            }
+            value = argv[++i];
+        }
+        if (table::is_config(*f.spec)) {
+            path = value;
+        }
     }
-    if (out.http_port == -1 && out.https_port == -1) {
-        return fail("--http-port and --https-port are both -1: nothing to listen on");
+    return path;
+}
+
+ArgsResult parse_config(std::string_view text, std::string_view file_name, Settings& out) {
+    unsigned line_no = 0;
+    while (!text.empty()) {
+        const std::size_t nl = text.find('\n');
+        std::string_view line = text.substr(0, nl);
+        text.remove_prefix(nl == std::string_view::npos ? text.size() : nl + 1);
+        ++line_no;
+        if (!line.empty() && line.back() == '\r') {
+            line.remove_suffix(1);
+        }
+        line = trim(line);
+        if (line.empty() || line.front() == '#') {
+            continue;
+        }
+        const std::string where = std::string(file_name) + ":" + std::to_string(line_no) + ": ";
+        const std::size_t eq = line.find('=');
+        if (eq == std::string_view::npos) {
+            return fail(where + "'" + std::string(line) + "' is not key = value");
+        }
+        const std::string_view key = trim(line.substr(0, eq));
+        if (key.empty()) {
+            return fail(where + "no key before '='");
+        }
+        const table::Spec* spec = table::find(key);
+        if (spec == nullptr) {
+            return fail(where + std::string(key) + ": unknown key (see roost --help)");
+        }
+        const std::string name(table::name(*spec));
+        if (table::is_config(*spec)) {
+            return fail(where + name + ": only on the command line (a config file cannot name another)");
+        }
+        std::string_view value;
+        std::string why;
+        if (!config_value(line.substr(eq + 1), value, why) || !table::apply(*spec, value, out, why)) {
+            return fail(where + name + ": " + why);
+        }
     }
     return {};
+}
+
+ArgsResult check_settings(const Settings& s) {
+    const CoreLimits& L = s.limits;
+    if (s.tls_cert.empty() != s.tls_key.empty()) {
+        return fail("tls_cert and tls_key (--tls-cert, --tls-key) go together: give both or neither");
+    }
+    if (s.http_port == -1 && s.https_port == -1) {
+        return fail("http_port and https_port are both -1: nothing to listen on");
+    }
+    // A stored message is the text JSON-escaped (6 bytes per byte at worst)
+    // plus its fields; a ring that cannot hold one could store nothing.
+    const std::uint64_t ring_need = std::uint64_t{L.max_text} * 6 + 4096;
+    if (L.ring_bytes < ring_need) {
+        return fail("ring_bytes " + num(L.ring_bytes) + " cannot hold one message of max_text " + num(L.max_text) +
+                    " bytes: it needs at least " + num(ring_need) + " (max_text x 6 + 4096)");
+    }
+    const std::uint64_t frame_need = std::uint64_t{L.max_text} + 1024;
+    if (L.max_frame < frame_need) {
+        return fail("max_frame " + num(L.max_frame) + " cannot carry a say of max_text " + num(L.max_text) +
+                    " bytes: it needs at least " + num(frame_need) + " (max_text + 1024)");
+    }
+    if (L.max_body < L.max_text) {
+        return fail("max_body " + num(L.max_body) + " is below max_text " + num(L.max_text) +
+                    ": an HTTP post could not carry the longest text");
+    }
+    // The core reserves its tables at start; keep them within what a small
+    // board (and a 32-bit size_t) can hold.
+    const std::uint64_t reserve = std::uint64_t{L.max_rooms} * L.ring_bytes +
+                                  std::uint64_t{L.max_sessions} * L.control_bytes +
+                                  std::uint64_t{L.max_nicks} * L.max_key;
+    const std::uint64_t reserve_max = std::uint64_t{1} << 30;
+    if (reserve > reserve_max) {
+        return fail("the core would reserve " + num(reserve >> 20) +
+                    " MiB (max_rooms x ring_bytes + max_sessions x control_bytes + max_nicks x max_key): at most " +
+                    num(reserve_max >> 20) + " MiB");
+    }
+    for (const TokenSpec& t : s.tokens) {
+        if (t.secret.size() > L.max_key) {
+            return fail("token " + t.name + ": its secret is longer than max_key (" + num(L.max_key) + " bytes)");
+        }
+    }
+    return {};
+}
+
+bool token_allows(const TokenSpec& token, std::string_view room, bool write) {
+    if (room.empty() || room.front() == '@') {
+        return false;
+    }
+    for (const std::string& r : write ? token.write_rooms : token.read_rooms) {
+        if (r == "*" || r == room) {
+            return true;
+        }
+    }
+    return false;
+}
+
+const TokenSpec* find_token(const Settings& s, std::string_view secret) {
+    // Every token and every byte is visited, so the time tells neither which
+    // token nor how much of a secret matched.
+    const TokenSpec* found = nullptr;
+    for (const TokenSpec& t : s.tokens) {
+        unsigned diff = t.secret.size() != secret.size() ? 1u : 0u;
+        for (std::size_t i = 0; i < t.secret.size(); ++i) {
+            const unsigned char given = i < secret.size() ? static_cast<unsigned char>(secret[i]) : 0;
+            diff |= static_cast<unsigned>(given ^ static_cast<unsigned char>(t.secret[i]));
+        }
+        if (diff == 0 && !secret.empty()) {
+            found = &t;
+        }
+    }
+    return found;
 }
 
 std::string help_text(const char* program) {
     std::string s = "Usage: ";
     s += program;
-    s += " [options]\n\nRoost, a tiny chat broker for small Linux boards.\n\nOptions:\n";
-    for (const SettingSpec& spec : kSettings) {
-        std::string left = "  " + flag_of(spec.name) + " " + spec.value_name;
-        if (left.size() < 26) {
-            left.resize(26, ' ');
-        } else {
-            left += ' ';
+    s += " [options]\n\nRoost, a tiny chat broker for small Linux boards.\n\n"
+         "Options (each is also a key of the --config file, e.g. max_rooms = 64):\n";
+    for (const SettingDoc& d : setting_docs()) {
+        std::string left = "  " + flag_of(d.name) + " " + std::string(d.value_name);
+        left.resize(left.size() < 30 ? 30 : left.size() + 1, ' ');
+        s += left + std::string(d.help);
+        if (!d.default_value.empty() || !d.bounds.empty()) {
+            s += " (";
+            if (!d.default_value.empty()) s += "default " + d.default_value;
+            if (!d.default_value.empty() && !d.bounds.empty()) s += "; ";
+            s += d.bounds;
+            s += ")";
         }
-        s += left + spec.help + "\n";
+        s += "\n";
     }
-    s += "  -h, --help                this text\n";
-    s += "  -V, --version             print the versions of Roost, libwebsockets and mbedTLS\n";
-    s += "\nExit codes: 0 clean shutdown, 1 runtime failure (e.g. port in use), 2 bad usage.\n";
+    s += "  -h, --help                  this text\n";
+    s += "  -V, --version               print the versions of Roost, libwebsockets and mbedTLS\n";
+    s += "\nFlags override the config file. Exit codes: 0 clean shutdown, 1 runtime failure\n"
+         "(e.g. port in use), 2 bad usage or settings.\n";
     return s;
 }
 

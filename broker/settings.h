@@ -1,13 +1,35 @@
 // Runtime settings: one table of every setting (name, type, default, bounds,
-// help) and a pure parser for command-line flags against that table.
-// No files are read here: the platform reads a config file and feeds its
-// lines through the same table (a later step).
+// help; broker/settings_table.cpp) and pure parsers that feed values through
+// it, so a config file and the command line share one validation path.
+//
+//   config file   `key = value` lines (parse_config); the keys are the
+//                 setting names, '-' accepted for '_'
+//   command line  `--key VALUE` / `--key=VALUE` (parse_args)
+//
+// Precedence: the caller parses the file first, then the flags on top of the
+// same Settings (flags win; `token` appends from both). parse_args() ends
+// with check_settings(), the checks that relate several settings, so they
+// see the merged result. No files are read here: platform/config.h does that.
 #pragma once
+
+#include "broker/limits.h"
 
 #include <cstdint>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace roost {
+
+// A device token: a bearer secret that may read and/or write some rooms.
+// Room lists hold canonical (lower-case) room names, or "*" for every plain
+// room. Tokens never grant direct-message rooms.
+struct TokenSpec {
+    std::string name;   // like a nick: shown as the sender of its posts
+    std::string secret; // 16..128 printable ASCII characters, no spaces
+    std::vector<std::string> read_rooms;
+    std::vector<std::string> write_rooms;
+};
 
 // Every runtime setting, with its default. Ports may be 0: the OS then picks a
 // free port and the broker prints the one it got (the tests use this).
@@ -19,20 +41,68 @@ struct Settings {
     std::string tls_cert;      // PEM certificate; empty = make our own local CA
     std::string tls_key;       // PEM private key for tls_cert
     std::string log_level = "info"; // error | warn | info | debug
+    CoreLimits limits;         // every core capacity (headroom is the platform's, not a setting)
+    std::uint32_t max_connections = 1024;   // open connections of every kind (HTTP, WS, SSE)
+    std::uint32_t max_per_address = 64;     // open connections from one source address
+    std::uint32_t handshake_timeout_s = 10; // seconds to finish TLS + HTTP headers
+    std::uint32_t idle_timeout_s = 120;     // seconds a silent WebSocket lives; pinged at half of it
+    std::vector<std::string> origins;       // WebSocket Origin allow-list; empty = same host only, "*" = any
+    std::vector<TokenSpec> tokens;          // empty = no token needed
+    std::string config_file;                // the --config FILE the settings were read from, if any
 };
 
-// What the caller should do after parsing the command line.
+// What the caller should do after parsing.
 enum class ArgsAction : std::uint8_t { run, help, version, error };
 
 struct ArgsResult {
     ArgsAction action = ArgsAction::run;
-    std::string message; // for `error`: one line naming the flag and what is wrong
+    std::string message; // for `error`: one line naming the flag (or file:line: key) and what is wrong
 };
 
-// Parses argv[1..argc) into `out`, starting from the values already in `out`.
-// Flags are `--name VALUE` or `--name=VALUE` (the setting's name with '-' for
-// '_'), plus `--help`/`-h` and `--version`/`-V`. Stops at the first problem.
+// Parses argv[1..argc) into `out`, starting from the values already in `out`
+// (the defaults, or what a config file set). Flags are `--name VALUE` or
+// `--name=VALUE` (the setting's name with '-' for '_'), plus `--help`/`-h`
+// and `--version`/`-V`. `--config FILE` is only recorded in out.config_file:
+// the caller reads that file before (config_path_from_args). Stops at the
+// first problem; ends with check_settings().
 [[nodiscard]] ArgsResult parse_args(int argc, const char* const* argv, Settings& out);
+
+// The FILE of the last `--config FILE` / `--config=FILE` in argv, without
+// applying anything; empty when there is none (or it has no value, which
+// parse_args then reports). Skips the values of other flags, so
+// `--bind --config` is not mistaken for it. Views into argv.
+[[nodiscard]] std::string_view config_path_from_args(int argc, const char* const* argv);
+
+// Parses a config file's text into `out`: one `key = value` per line; blank
+// lines and `#` comments (whole-line, or trailing after whitespace) are
+// ignored; a value may be wrapped in double quotes (needed when it holds
+// " #"); no escapes. Errors read `FILE:LINE: key: what is wrong`. Stops at
+// the first problem. Does not run check_settings() (the flags come next).
+[[nodiscard]] ArgsResult parse_config(std::string_view text, std::string_view file_name, Settings& out);
+
+// The checks that relate several settings (certificate and key together,
+// something to listen on, rings that hold a largest message, ...).
+[[nodiscard]] ArgsResult check_settings(const Settings& s);
+
+// True when the token may read (write = false) or post to (write = true) the
+// canonical room name `room`. Direct-message rooms ("@...") are never allowed.
+[[nodiscard]] bool token_allows(const TokenSpec& token, std::string_view room, bool write);
+
+// The configured token whose secret is `secret`, or nullptr. Every secret is
+// compared in constant time (the time does not depend on where they differ).
+[[nodiscard]] const TokenSpec* find_token(const Settings& s, std::string_view secret);
+
+// One row of the settings table as text, for --help, roost.conf and tests.
+struct SettingDoc {
+    std::string_view name;       // the config key; the flag is "--" + name with '-' for '_'
+    std::string_view value_name; // PORT, N, FILE, ...
+    std::string_view help;       // one line
+    std::string default_value;   // as it would be written in the config file ("" when empty)
+    std::string bounds;          // "1 to 4096" for numbers, else "" (or the accepted words)
+};
+
+// Every setting, in table order.
+[[nodiscard]] std::vector<SettingDoc> setting_docs();
 
 // The --help text, generated from the settings table.
 [[nodiscard]] std::string help_text(const char* program);
