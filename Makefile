@@ -9,8 +9,15 @@
 #   make cross TARGET=aarch64     build/aarch64/roost (also armhf, riscv64)
 #   make cross-test TARGET=...    that build's unit tests under qemu-user
 #   make bench                    benchmarks (release build), results in build/bench/
+#   make bench-loop               poll() vs libuv event loop at 0-9,000 idle connections
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer run of the protocol decoder (clang)
 #   make clean / distclean        remove Roost's builds / everything under build/
+#
+# lws runs on libuv's epoll loop by default (ROOST_WITH_LIBUV=ON; the numbers
+# behind that choice are in the README). ROOST_WITH_LIBUV=OFF (any target)
+# builds lws's own poll() loop instead: a variant with its own dependency
+# prefix (build/deps/<target>-poll) and build directories (build/host-poll,
+# build/asan-poll, build/aarch64-poll, ...).
 
 TARGET ?= aarch64
 CROSS_TARGETS := aarch64 armhf riscv64
@@ -18,44 +25,51 @@ BUILD := build
 ARGS ?=
 ROOT := $(abspath .)
 CMAKE_GEN := -G Ninja
+ROOST_WITH_LIBUV ?= ON
+ifeq ($(filter ON OFF,$(ROOST_WITH_LIBUV)),)
+$(error ROOST_WITH_LIBUV must be ON or OFF)
+endif
+# V: the variant's suffix for dependency prefixes and build directories.
+V := $(if $(filter ON,$(ROOST_WITH_LIBUV)),,-poll)
 
 ALL_TARGETS := host $(CROSS_TARGETS)
-.PHONY: all run test cross cross-test clean distclean check-target bench fuzz \
+.PHONY: all run test cross cross-test clean distclean check-target bench bench-loop fuzz \
         $(addprefix deps-,$(ALL_TARGETS)) $(addprefix packages-,$(ALL_TARGETS))
 .DEFAULT_GOAL := all
 
-toolchain = $(if $(filter host,$(1)),,-DCMAKE_TOOLCHAIN_FILE=$(ROOT)/cross/$(1).cmake -DROOST_DEPS_PREFIX=$(ROOT)/$(BUILD)/deps/$(1))
+toolchain = $(if $(filter host,$(1)),,-DCMAKE_TOOLCHAIN_FILE=$(ROOT)/cross/$(1).cmake -DROOST_DEPS_PREFIX=$(ROOT)/$(BUILD)/deps/$(1)$(V))
 
 $(addprefix packages-,$(ALL_TARGETS)): packages-%:
 	@cmake/install-packages.sh host $(if $(filter host,$*),,$*)
 
-# deps-<target>: the pinned dependencies, built once per target.
+# deps-<target>: the pinned dependencies, built once per target (and variant).
 $(addprefix deps-,$(ALL_TARGETS)): deps-%: packages-%
-	@cmake/fetch-sources.sh $(BUILD)/sources
-	@cmake -S cmake/deps -B $(BUILD)/deps-build/$* $(CMAKE_GEN) \
-	    -DROOST_SOURCES_DIR=$(ROOT)/$(BUILD)/sources \
-	    -DCMAKE_INSTALL_PREFIX=$(ROOT)/$(BUILD)/deps/$* $(call toolchain,$*) >/dev/null
-	@cmake --build $(BUILD)/deps-build/$*
+	@cmake/fetch-sources.sh $(BUILD)/sources $(if $(V),,libuv)
+	@cmake -S cmake/deps -B $(BUILD)/deps-build/$*$(V) $(CMAKE_GEN) \
+	    -DROOST_SOURCES_DIR=$(ROOT)/$(BUILD)/sources -DROOST_WITH_LIBUV=$(ROOST_WITH_LIBUV) \
+	    -DCMAKE_INSTALL_PREFIX=$(ROOT)/$(BUILD)/deps/$*$(V) $(call toolchain,$*) >/dev/null
+	@cmake --build $(BUILD)/deps-build/$*$(V)
 
-# roost_build(build dir, deps target, extra cmake args)
+# roost_build(build dir, deps target, extra cmake args); both get the variant's suffix.
 define roost_build
-	@cmake -S . -B $(BUILD)/$(1) $(CMAKE_GEN) \
-	    -DCMAKE_PREFIX_PATH=$(ROOT)/$(BUILD)/deps/$(2) $(call toolchain,$(2)) $(3) >/dev/null
-	@cmake --build $(BUILD)/$(1)
+	@cmake -S . -B $(BUILD)/$(1)$(V) $(CMAKE_GEN) \
+	    -DCMAKE_PREFIX_PATH=$(ROOT)/$(BUILD)/deps/$(2)$(V) $(call toolchain,$(2)) \
+	    -DROOST_WITH_LIBUV=$(ROOST_WITH_LIBUV) $(3) >/dev/null
+	@cmake --build $(BUILD)/$(1)$(V)
 endef
 
 all: deps-host
 	$(call roost_build,host,host,-DCMAKE_BUILD_TYPE=Release -DROOST_BUILD_TESTS=OFF)
-	@echo "built $(BUILD)/host/roost"
+	@echo "built $(BUILD)/host$(V)/roost"
 
 run: all
 	@mkdir -p roost-data
-	$(BUILD)/host/roost --data roost-data $(ARGS)
+	$(BUILD)/host$(V)/roost --data roost-data $(ARGS)
 
 test: deps-host
 	@cmake/install-packages.sh test
 	$(call roost_build,asan,host,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_SANITIZE=ON -DROOST_BUILD_TESTS=ON)
-	cd $(BUILD)/asan && ctest --output-on-failure
+	cd $(BUILD)/asan$(V) && ctest --output-on-failure
 
 check-target:
 	@case " $(CROSS_TARGETS) " in *" $(TARGET) "*) ;; \
@@ -64,15 +78,32 @@ check-target:
 cross: check-target
 	@$(MAKE) --no-print-directory deps-$(TARGET)
 	$(call roost_build,$(TARGET),$(TARGET),-DCMAKE_BUILD_TYPE=Release -DROOST_BUILD_TESTS=ON)
-	@echo "built $(BUILD)/$(TARGET)/roost"
+	@echo "built $(BUILD)/$(TARGET)$(V)/roost"
 
 cross-test: cross
-	cd $(BUILD)/$(TARGET) && ctest --output-on-failure -L unit
+	cd $(BUILD)/$(TARGET)$(V) && ctest --output-on-failure -L unit
 
 bench: deps-host
 	$(call roost_build,bench-host,host,-DCMAKE_BUILD_TYPE=Release -DROOST_BUILD_TESTS=OFF -DROOST_BUILD_BENCH=ON)
 	@mkdir -p $(BUILD)/bench
-	$(BUILD)/bench-host/bench/roost-core-bench $(BUILD)/bench/core.json
+	$(BUILD)/bench-host$(V)/bench/roost-core-bench $(BUILD)/bench/core.json
+
+# Both event loops, release builds, against 0 to 9,000 idle WebSockets: ping
+# round trips (p50/p99), server CPU per round trip, RSS. build/bench/loop.json.
+# A few minutes; BENCH_LOOP_ARGS="--counts 0,1000 --pings 500" for a quick run.
+BENCH_LOOP_ARGS ?=
+bench-loop:
+	@$(MAKE) --no-print-directory deps-host ROOST_WITH_LIBUV=OFF
+	@$(MAKE) --no-print-directory deps-host ROOST_WITH_LIBUV=ON
+	@$(MAKE) --no-print-directory bench-loop-build ROOST_WITH_LIBUV=OFF
+	@$(MAKE) --no-print-directory bench-loop-build ROOST_WITH_LIBUV=ON
+	@mkdir -p $(BUILD)/bench
+	/usr/bin/python3 bench/loop_bench.py --out $(BUILD)/bench/loop.json $(BENCH_LOOP_ARGS) \
+	    poll=$(BUILD)/bench-loop-poll/roost libuv=$(BUILD)/bench-loop/roost
+
+.PHONY: bench-loop-build
+bench-loop-build:
+	$(call roost_build,bench-loop,host,-DCMAKE_BUILD_TYPE=Release -DROOST_BUILD_TESTS=OFF)
 
 FUZZ_SECONDS ?= 60
 
@@ -88,7 +119,7 @@ fuzz: deps-host
 	    $(BUILD)/fuzz/corpus/decode tests/fuzz/corpus/decode
 
 clean:
-	rm -rf $(BUILD)/host $(BUILD)/asan $(BUILD)/bench-host $(BUILD)/fuzz $(addprefix $(BUILD)/,$(CROSS_TARGETS))
+	rm -rf $(foreach d,host asan bench-host bench-loop $(CROSS_TARGETS),$(BUILD)/$(d) $(BUILD)/$(d)-poll) $(BUILD)/fuzz
 
 distclean:
 	rm -rf $(BUILD)

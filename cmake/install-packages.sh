@@ -8,7 +8,7 @@ set -eu
 pkgs_for() {
     case "$1" in
     host) echo "build-essential cmake ninja-build patch xz-utils bzip2 curl ca-certificates" ;;
-    test) echo "curl procps" ;;
+    test) echo "curl procps python3 python3-websockets zbar-tools" ;;
     fuzz) echo "clang libclang-rt-14-dev" ;;
     aarch64) echo "crossbuild-essential-arm64 qemu-user-static" ;;
     armhf) echo "crossbuild-essential-armhf qemu-user-static" ;;

@@ -1,6 +1,9 @@
 # cmake -DWEB_DIR=web -DOUT=assets.cpp -P pack-web.cmake
 # Packs every file under WEB_DIR into one generated C++ source: a table of
-# {path, content type, bytes}. The output says it is generated; it is
+# {path, content type, bytes, gzip-compressed bytes, ETag}. Compression is
+# done here, once (`gzip -9 -n`: no name or time in the header, so the
+# output is reproducible); the ETag is the first 16 hex digits of the
+# file's SHA-256. The output says it is generated; it is
 # rebuilt by the build whenever a file in web/ changes (see web/CMakeLists.txt)
 # and is never edited by hand.
 file(GLOB_RECURSE files RELATIVE "${WEB_DIR}" "${WEB_DIR}/*")
@@ -38,16 +41,28 @@ set(i 0)
 foreach(f IN LISTS files)
   file(READ "${WEB_DIR}/${f}" hex HEX)
   file(SIZE "${WEB_DIR}/${f}" size)
+  file(SHA256 "${WEB_DIR}/${f}" sha)
+  string(SUBSTRING "${sha}" 0 16 etag)
   string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," bytes "${hex}")
   string(REGEX REPLACE "(([^,]*,){16})" "\\1\n" bytes "${bytes}")
+  execute_process(COMMAND gzip -9 -n -c "${WEB_DIR}/${f}" OUTPUT_FILE "${OUT}.gz" RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "gzip failed on ${f}")
+  endif()
+  file(READ "${OUT}.gz" zhex HEX)
+  file(SIZE "${OUT}.gz" zsize)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "0x\\1," zbytes "${zhex}")
+  string(REGEX REPLACE "(([^,]*,){16})" "\\1\n" zbytes "${zbytes}")
   content_type("${f}" type)
   string(APPEND body "// ${f}\nconst unsigned char file${i}[] = {\n${bytes}0};\n")
-  string(APPEND table "    {\"/${f}\", \"${type}\", file${i}, ${size}},\n")
+  string(APPEND body "const unsigned char gz${i}[] = {\n${zbytes}0};\n")
+  string(APPEND table "    {\"/${f}\", \"${type}\", file${i}, ${size}, gz${i}, ${zsize}, \"\\\"${etag}\\\"\"},\n")
   math(EXPR i "${i} + 1")
 endforeach()
 string(APPEND body "const Asset table[] = {\n${table}};\n} // namespace\n\n")
 string(APPEND body "const Asset* assets_begin() { return table; }\n")
 string(APPEND body "const Asset* assets_end() { return table + ${i}; }\n\n} // namespace roost\n")
+file(REMOVE "${OUT}.gz")
 file(WRITE "${OUT}.tmp" "${body}")
 execute_process(COMMAND ${CMAKE_COMMAND} -E copy_if_different "${OUT}.tmp" "${OUT}")
 file(REMOVE "${OUT}.tmp")

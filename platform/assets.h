@@ -11,6 +11,9 @@ struct Asset {
     const char* content_type; // e.g. "text/html; charset=utf-8"
     const unsigned char* data;
     std::size_t size;
+    const unsigned char* gzip; // the same bytes, gzip-compressed at build time
+    std::size_t gzip_size;
+    const char* etag;          // quoted, e.g. "\"3f2a...\"": a hash of the content
 };
 
 // The generated table, sorted by path; valid for the life of the program.

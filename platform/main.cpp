@@ -1,10 +1,10 @@
 // roost: parse settings, prepare TLS, open the listeners, run the event loop
 // until SIGINT/SIGTERM. Exit codes: 0 clean, 1 runtime failure, 2 usage.
-#include "broker/broker.h"
 #include "broker/settings.h"
 #include "broker/version.h"
 #include "platform/certs.h"
-#include "platform/os.h"
+#include "platform/config.h"
+#include "platform/qr.h"
 #include "platform/server.h"
 
 #include <libwebsockets.h>
@@ -37,10 +37,10 @@ int lws_levels(const std::string& level) {
     return LLL_ERR;
 }
 
-// Until the WebSocket endpoint is wired to the core, nobody is woken.
-struct NoTransport final : roost::Transport {
-    void wake(roost::SessionId) override {}
-};
+// Addresses a phone on the LAN cannot reach: no QR code for them.
+bool is_loopback(const std::string& ip) {
+    return ip == "localhost" || ip == "::1" || ip.rfind("127.", 0) == 0;
+}
 
 void print_version() {
     char mbed[32] = {};
@@ -52,29 +52,22 @@ void print_version() {
 
 int main(int argc, char** argv) {
     roost::Settings settings;
-    const roost::ArgsResult args = roost::parse_args(argc, argv, settings);
-    switch (args.action) {
-    case roost::ArgsAction::help:
-        std::fputs(roost::help_text("roost").c_str(), stdout);
-        return 0;
-    case roost::ArgsAction::version:
-        print_version();
-        return 0;
-    case roost::ArgsAction::error:
-        std::fprintf(stderr, "roost: %s\n", args.message.c_str());
+    std::string message;
+    roost::ArgsAction action = roost::ArgsAction::run;
+    if (!roost::load_settings(argc, argv, settings, message, action)) {
+        if (action == roost::ArgsAction::help) {
+            std::fputs(roost::help_text("roost").c_str(), stdout);
+            return 0;
+        }
+        if (action == roost::ArgsAction::version) {
+            print_version();
+            return 0;
+        }
+        std::fprintf(stderr, "roost: %s\n", message.c_str());
         return 2;
-    case roost::ArgsAction::run:
-        break;
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     lws_set_log_level(lws_levels(settings.log_level), lws_log);
-
-    // The core reserves all its memory here, once.
-    roost::SystemClock clock;
-    roost::OsRandom random;
-    NoTransport transport;
-    roost::Broker broker(roost::CoreLimits{}, clock, random, transport);
-    std::printf("roost: %s\n", broker.reserved_report().c_str());
 
     roost::TlsMaterial tls;
     std::string err;
@@ -98,6 +91,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "roost: %s\n", err.c_str());
         return 1;
     }
+    std::printf("roost: %s\n", server.reserved_report().c_str());
     g_server = &server;
     struct sigaction sa {};
     sa.sa_handler = on_signal;
@@ -110,7 +104,7 @@ int main(int argc, char** argv) {
                 server.https_port());
     // The URLs to open: the bound address, or every LAN address.
     std::vector<std::string> hosts;
-    if (!settings.bind.empty()) {
+    if (!settings.bind.empty() && settings.bind != "0.0.0.0" && settings.bind != "::") {
         hosts.push_back(settings.bind);
     } else {
         for (const std::string& name : roost::certificate_names()) {
@@ -122,10 +116,22 @@ int main(int argc, char** argv) {
             hosts.push_back("localhost");
         }
     }
+    std::string qr_url; // the first http URL a phone can reach, IPv4 preferred
     for (const std::string& ip : hosts) {
-        const std::string host = ip.find(':') != std::string::npos ? "[" + ip + "]" : ip;
-        if (server.http_port() >= 0) std::printf("roost: open http://%s:%d/\n", host.c_str(), server.http_port());
+        const bool v6 = ip.find(':') != std::string::npos;
+        const std::string host = v6 ? "[" + ip + "]" : ip;
+        if (server.http_port() >= 0) {
+            const std::string url = "http://" + host + ":" + std::to_string(server.http_port()) + "/";
+            std::printf("roost: open %s\n", url.c_str());
+            if (!is_loopback(ip) && (qr_url.empty() || (!v6 && qr_url.find('[') != std::string::npos))) {
+                qr_url = url;
+            }
+        }
         if (server.https_port() >= 0) std::printf("roost: open https://%s:%d/\n", host.c_str(), server.https_port());
+    }
+    // For the phone: its camera opens the page (http: no certificate to trust first).
+    if (!qr_url.empty()) {
+        std::printf("roost: scan to open %s\n%s", qr_url.c_str(), roost::qr_terminal(qr_url).c_str());
     }
     server.run();
     g_server = nullptr;

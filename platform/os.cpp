@@ -1,8 +1,10 @@
 #include "platform/os.h"
 
 #include <sys/random.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 
 namespace roost {
 
@@ -19,6 +21,18 @@ std::uint64_t OsRandom::next() {
     }
     static SplitMix fallback(SystemClock().now_ms());
     return fallback.next();
+}
+
+std::uint64_t resident_bytes() {
+    std::FILE* f = std::fopen("/proc/self/statm", "r");
+    if (f == nullptr) {
+        return 0;
+    }
+    unsigned long long size = 0, resident = 0;
+    const int got = std::fscanf(f, "%llu %llu", &size, &resident);
+    std::fclose(f);
+    const long page = sysconf(_SC_PAGESIZE);
+    return got == 2 && page > 0 ? resident * static_cast<std::uint64_t>(page) : 0;
 }
 
 } // namespace roost

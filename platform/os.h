@@ -19,4 +19,7 @@ public:
     std::uint64_t next() override;
 };
 
+// This process's resident memory in bytes (/proc/self/statm), 0 if unknown.
+std::uint64_t resident_bytes();
+
 } // namespace roost

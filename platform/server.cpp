@@ -2,9 +2,17 @@
 
 #include "broker/settings.h"
 #include "platform/certs.h"
-#include "platform/http_assets.h"
+#include "platform/conn.h"
+#include "platform/os.h"
+#include "platform/runtime.h"
 
 #include <libwebsockets.h>
+#if defined(ROOST_WITH_LIBUV)
+#if !defined(LWS_WITH_LIBUV)
+#error "ROOST_WITH_LIBUV needs libwebsockets built with LWS_WITH_LIBUV (make ROOST_WITH_LIBUV=ON)"
+#endif
+#include <uv.h>
+#endif
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -17,11 +25,120 @@
 namespace roost {
 namespace {
 
-// Every vhost serves the same protocols; lws keeps pointers into this list.
+// Every vhost serves the same protocol; lws keeps pointers into this list.
 const struct lws_protocols kProtocols[] = {
-    http_assets_protocol(),
+    roost_protocol(),
     LWS_PROTOCOL_LIST_TERM,
 };
+
+SystemClock g_clock;
+OsRandom g_random;
+
+// The event loop backend, chosen at build time (ROOST_WITH_LIBUV). Each
+// gives Server the same operations:
+//   loop_prepare(info)  selects the backend for lws_create_context()
+//   wake_in(ctx, ms)    the next pass returns within `ms` even without a
+//                       socket event (the core's timers, the shutdown deadline)
+//   loop_pass(ctx)      waits for socket events or the wake-up and dispatches
+//                       them to the protocol callback; false when the loop
+//                       cannot go on (an error, or nothing left to wait for)
+//   loop_finish()       cancels the wake-up
+//   loop_destroy(ctx)   destroys the context (and the loop)
+#if !defined(ROOST_WITH_LIBUV)
+// lws's own poll() loop: lws_service() sleeps until a socket event or lws's
+// earliest sul, so the wake-up is a sul. Each pass costs O(connections):
+// poll() and lws walk every descriptor.
+lws_sorted_usec_list_t g_wakeup;
+void on_wakeup(lws_sorted_usec_list_t*) {}
+
+bool loop_prepare(lws_context_creation_info&, lws_context**, std::string&) { return true; }
+
+void wake_in(lws_context* ctx, std::uint64_t ms) {
+    lws_sul_schedule(ctx, 0, &g_wakeup, on_wakeup, static_cast<lws_usec_t>(ms) * LWS_US_PER_MS);
+}
+
+bool loop_pass(lws_context* ctx) { return lws_service(ctx, 0) >= 0; }
+
+void loop_finish() { lws_sul_cancel(&g_wakeup); }
+
+void loop_destroy(lws_context* ctx) {
+    if (ctx != nullptr) {
+        lws_context_destroy(ctx);
+    }
+}
+#else
+// libuv (epoll: a pass costs O(ready sockets)). lws runs on a loop Roost
+// owns (lws calls it "foreign") and Server turns it one pass at a time:
+// - not lws_service(): with an event library it is uv_run(UV_RUN_DEFAULT),
+//   which returns only when the loop stops, so tick() and stop() would never
+//   run. uv_run(UV_RUN_ONCE) waits once, dispatches, and returns.
+// - a foreign loop, because on a loop of its own lws starts libuv signal
+//   watchers for SIGINT, SIGTERM, SIGHUP, SIGSEGV and SIGFPE that destroy the
+//   context from inside the loop; on ours it installs none, and main()'s
+//   SIGINT/SIGTERM handler (stop(): a flag and lws_cancel_service(), whose
+//   event pipe is one of the loop's descriptors) stays the only one.
+// - the wake-up is a uv timer, not a sul: under libuv lws re-arms its sul
+//   timer only from its own I/O and timer callbacks, so a sul scheduled here,
+//   between passes, would not wake the loop. The same goes for
+//   lws_set_timeout() and any lws_sul from Broker::tick(): code run between
+//   passes only asks for writable callbacks (runtime.cpp), which arm the
+//   descriptor at once.
+uv_loop_t g_loop;
+uv_timer_t g_wakeup;
+bool g_loop_ready = false;
+void* g_loops[1] = {&g_loop};
+void on_wakeup(uv_timer_t*) {}
+
+bool loop_prepare(lws_context_creation_info& info, lws_context** pcontext, std::string& err) {
+    if (const int rc = uv_loop_init(&g_loop); rc != 0) {
+        err = std::string("cannot create the libuv loop: ") + uv_strerror(rc);
+        return false;
+    }
+    uv_timer_init(&g_loop, &g_wakeup);
+    g_loop_ready = true;
+    info.options |= LWS_SERVER_OPTION_LIBUV;
+    info.foreign_loops = g_loops;
+    info.pcontext = pcontext; // set to null when the context is finally freed
+    return true;
+}
+
+void wake_in(lws_context*, std::uint64_t ms) { uv_timer_start(&g_wakeup, on_wakeup, ms, 0); }
+
+bool loop_pass(lws_context*) { return uv_run(&g_loop, UV_RUN_ONCE) != 0; }
+
+void loop_finish() { uv_timer_stop(&g_wakeup); }
+
+// On a foreign loop lws closes its handles asynchronously: the first
+// lws_context_destroy() closes every connection and lws's handles, the loop
+// runs their close callbacks (no I/O is waited for; the budget is lws's own
+// for its internal loops), and a second call frees the context (and nulls
+// the pointer given as info.pcontext).
+void loop_destroy(lws_context* const& ctx) {
+    if (ctx != nullptr) {
+        lws_context_destroy(ctx);
+    }
+    if (!g_loop_ready) {
+        return;
+    }
+    uv_close(reinterpret_cast<uv_handle_t*>(&g_wakeup), nullptr);
+    for (int budget = 10000; budget > 0 && uv_run(&g_loop, UV_RUN_NOWAIT) != 0; --budget) {
+    }
+    if (ctx != nullptr) {
+        lws_context_destroy(ctx);
+    }
+    uv_loop_close(&g_loop);
+    g_loop_ready = false;
+}
+#endif
+
+// Wakes the event loop by `due_ms` (at the latest in a second), else a pass
+// sleeps until a socket event.
+void schedule_wakeup(lws_context* ctx, std::uint64_t due_ms) {
+    const std::uint64_t now = g_clock.now_ms();
+    std::uint64_t delay = due_ms > now ? due_ms - now : 0;
+    if (delay > 1000) delay = 1000;
+    wake_in(ctx, delay);
+}
 
 // lws does not say why a listener failed; binding a probe socket the same
 // way does ("Address already in use", "Permission denied", ...).
@@ -65,22 +182,35 @@ std::string why_listen_fails(const std::string& bind, int port) {
 
 } // namespace
 
-Server::~Server() {
-    if (context_ != nullptr) {
-        lws_context_destroy(context_);
-    }
-}
+Server::Server() = default;
+
+Server::~Server() { loop_destroy(context_); }
+
+std::string Server::reserved_report() const { return rt_ ? rt_->broker.reserved_report() : std::string(); }
 
 bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string& err) {
+    rt_ = std::make_unique<Runtime>(settings, tls, g_clock, g_random);
     lws_context_creation_info info{};
+    info.user = rt_.get();
+    info.timeout_secs = static_cast<unsigned int>(settings.handshake_timeout_s);
+    info.pt_serv_buf_size = 8192;
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.gid = static_cast<gid_t>(-1);
     info.uid = static_cast<uid_t>(-1);
+    if (!loop_prepare(info, &context_, err)) {
+        return false;
+    }
     context_ = lws_create_context(&info);
     if (context_ == nullptr) {
         err = "cannot create the libwebsockets context";
         return false;
     }
+    rt_->context = context_;
+    // Idle WebSocket connections are pinged at half the idle timeout and
+    // closed at the timeout.
+    static lws_retry_bo_t idle{};
+    idle.secs_since_valid_ping = static_cast<uint16_t>(settings.idle_timeout_s / 2);
+    idle.secs_since_valid_hangup = static_cast<uint16_t>(settings.idle_timeout_s);
 
     struct Listener {
         const char* name;
@@ -99,6 +229,10 @@ bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string
         v.iface = settings.bind.empty() ? nullptr : settings.bind.c_str();
         v.protocols = kProtocols;
         v.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+        v.retry_and_idle_policy = &idle;
+        v.keepalive_timeout = static_cast<int>(settings.handshake_timeout_s);
+        // Slowloris: the whole header block must arrive within this time.
+        v.timeout_secs_ah_idle = static_cast<unsigned int>(settings.handshake_timeout_s);
         if (l.tls) {
             v.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
             v.server_ssl_cert_mem = tls.cert_pem.data();
@@ -112,23 +246,31 @@ bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string
                   std::to_string(l.port) + " (" + l.name + "): " + why_listen_fails(settings.bind, l.port);
             return false;
         }
-        auto* priv = static_cast<HttpAssetsVhost*>(
-            lws_protocol_vh_priv_zalloc(vh, &kProtocols[0], sizeof(HttpAssetsVhost)));
-        if (priv == nullptr) {
-            err = "out of memory";
-            return false;
-        }
-        priv->ca_pem = &tls.ca_pem;
         *l.bound = lws_get_vhost_listen_port(vh);
     }
     return true;
 }
 
 void Server::run() {
-    int n = 0;
-    while (n >= 0 && stop_requested_ == 0) {
-        n = lws_service(context_, 0);
+    bool alive = true;
+    while (alive && stop_requested_ == 0) {
+        schedule_wakeup(context_, rt_->broker.next_timer_due());
+        alive = loop_pass(context_);
+        rt_->broker.tick();
     }
+    // Graceful shutdown: bye + close 1001 to every session.
+    rt_->shutting_down = true;
+    for (SessionId s = 1; s <= rt_->session_wsi.size(); ++s) {
+        if (rt_->session_wsi[s - 1] != nullptr) {
+            rt_->broker.shut(s, CloseCode::shutdown, "shutdown");
+        }
+    }
+    const std::uint64_t deadline = g_clock.now_ms() + 2000;
+    while (rt_->broker.session_count() > 0 && g_clock.now_ms() < deadline && alive) {
+        schedule_wakeup(context_, g_clock.now_ms() + 100);
+        alive = loop_pass(context_);
+    }
+    loop_finish();
 }
 
 void Server::stop() {

@@ -1,8 +1,11 @@
 // The network side of Roost: one single-threaded libwebsockets context with
-// an HTTP and an HTTPS listener (vhosts) serving the same protocols.
+// an HTTP and an HTTPS listener (vhosts) serving the same protocol (the
+// page, the HTTP API, Server-Sent Events and the WebSocket endpoint /ws),
+// in front of one Broker (the core).
 #pragma once
 
 #include <csignal>
+#include <memory>
 #include <string>
 
 struct lws_context;
@@ -11,20 +14,23 @@ namespace roost {
 
 struct Settings;
 struct TlsMaterial;
+class Runtime;
 
 class Server {
 public:
-    Server() = default;
+    Server();
     ~Server();
     Server(const Server&) = delete;
     Server& operator=(const Server&) = delete;
 
-    // Creates the context and the listeners. Returns false and sets `err`
-    // (naming the port and the OS's reason, e.g. "Address already in use")
-    // when a listener cannot be opened. `tls` must outlive the Server.
+    // Reserves the core's memory, creates the context and the listeners.
+    // Returns false and sets `err` (naming the port and the OS's reason,
+    // e.g. "Address already in use") when a listener cannot be opened.
+    // `settings` and `tls` must outlive the Server.
     [[nodiscard]] bool start(const Settings& settings, const TlsMaterial& tls, std::string& err);
 
-    // Runs the event loop until stop() is called (from a signal handler).
+    // Runs the event loop until stop(); then says `bye` (close 1001) to every
+    // session and gives them up to two seconds to go.
     void run();
 
     // Asks run() to return; safe in a signal handler (a flag and one write()).
@@ -32,8 +38,10 @@ public:
 
     int http_port() const { return http_port_; }
     int https_port() const { return https_port_; }
+    std::string reserved_report() const;
 
 private:
+    std::unique_ptr<Runtime> rt_;
     ::lws_context* context_ = nullptr;
     int http_port_ = -1;
     int https_port_ = -1;

@@ -1,0 +1,67 @@
+// Conn: the per-connection state lws keeps for Roost's one protocol
+// (lws zeroes it for every new connection). One connection is, in turn, an
+// HTTP request, then possibly a WebSocket session or a Server-Sent Events
+// stream; the fields of each phase are grouped below.
+#pragma once
+
+#include "broker/broker.h"
+
+#include <libwebsockets.h>
+
+#include <cstdint>
+
+namespace roost {
+
+class Runtime;
+
+enum class ConnKind : std::uint8_t { http, ws, sse };
+
+struct Conn {
+    ConnKind kind;
+    std::uint8_t addr[16];
+
+    // An HTTP response being written: headers go out first, then `body`
+    // (which lives in a pool buffer, `small`, or static storage) in chunks.
+    unsigned status;
+    int buf;            // pool buffer index + 1 (0 = none)
+    const char* body;
+    std::uint32_t size, sent;
+    char small[384];    // short bodies (errors, acks)
+
+    // A POST body being received.
+    bool posting, post_json;
+    std::uint32_t body_len;
+    char room[kAnyRoomNameMax + 1];
+    char from[kNickMax + 1];
+    char cid[65];
+
+    // WebSocket: the core's session and a frame being reassembled.
+    SessionId sid;
+    int frag;           // pool buffer index + 1 (0 = none)
+    std::uint32_t frag_len;
+    bool bye_written;   // the core's last frame is out; close at the next WRITEABLE
+
+    // Server-Sent Events: the room and the next seq to send.
+    std::uint32_t sse_room;
+    std::uint64_t sse_next;
+    char sse_epoch[kEpochLen + 1];
+};
+
+// The one lws protocol ("roost.v1"): HTTP, WebSocket and SSE on every vhost.
+struct lws_protocols roost_protocol();
+
+// http_api.cpp: everything HTTP (page, API, SSE, health, metrics).
+int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path);
+int http_body(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_t len);
+int http_body_done(Runtime& rt, struct lws* wsi, Conn& c);
+int http_writeable(Runtime& rt, struct lws* wsi, Conn& c);
+void http_closed(Runtime& rt, struct lws* wsi, Conn& c);
+
+// The peer's address as 16 bytes (IPv4 mapped into IPv6).
+void peer_address(struct lws* wsi, std::uint8_t out[16]);
+void address_of(const struct sockaddr_storage& ss, std::uint8_t out[16]);
+
+// Writes a JSON error {"error":{"code","message"}} with `status`.
+int http_error(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message);
+
+} // namespace roost

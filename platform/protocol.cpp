@@ -1,0 +1,244 @@
+// The lws callback: it turns lws events into core calls and does nothing
+// else. HTTP goes to http_api.cpp; WebSocket frames go to the core
+// (Broker::on_frame) and leave only in the WRITEABLE callback, straight
+// from the core's frames (Broker::next_frame).
+#include "platform/conn.h"
+#include "platform/runtime.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
+
+namespace roost {
+
+namespace {
+
+Runtime& runtime_of(struct lws* wsi) { return *static_cast<Runtime*>(lws_context_user(lws_get_context(wsi))); }
+
+// Cross-site WebSocket hijacking: a browser always sends Origin. Allowed:
+// no Origin (devices, scripts), an Origin whose host:port is the request's
+// Host (the page itself), or one on the allow-list ("*" allows any).
+bool origin_allowed(Runtime& rt, struct lws* wsi) {
+    char origin[256], host[256];
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0) {
+        return true;
+    }
+    for (const std::string& o : rt.settings.origins) {
+        if (o == "*" || o == origin) {
+            return true;
+        }
+    }
+    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0) {
+        return false;
+    }
+    const char* p = std::strstr(origin, "://");
+    return p != nullptr && std::strcmp(p + 3, host) == 0;
+}
+
+int ws_filter(Runtime& rt, struct lws* wsi) {
+    char uri[64];
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) <= 0 || std::strcmp(uri, "/ws") != 0) {
+        rt.counters.ws_refused++;
+        return 1; // WebSocket only on /ws
+    }
+    if (!origin_allowed(rt, wsi)) {
+        rt.counters.origin_refused++;
+        rt.counters.ws_refused++;
+        return 1;
+    }
+    if (rt.shutting_down || rt.connections > rt.settings.max_connections) {
+        rt.counters.ws_refused++;
+        return 1;
+    }
+    return 0;
+}
+
+int ws_established(Runtime& rt, struct lws* wsi, Conn& c) {
+    c.kind = ConnKind::ws;
+    peer_address(wsi, c.addr);
+    c.sid = rt.broker.open_session(c.addr);
+    if (c.sid == 0) {
+        rt.counters.ws_refused++;
+        lws_close_reason(wsi, LWS_CLOSE_STATUS_POLICY_VIOLATION, reinterpret_cast<unsigned char*>(const_cast<char*>("server busy")), 11);
+        return -1;
+    }
+    rt.counters.ws_accepted++;
+    rt.session_wsi[c.sid - 1] = wsi;
+    return 0;
+}
+
+void release_frag(Runtime& rt, Conn& c) {
+    if (c.frag != 0) {
+        rt.pool.release(c.frag - 1);
+        c.frag = 0;
+    }
+    c.frag_len = 0;
+}
+
+int close_with(struct lws* wsi, std::uint16_t code, const char* reason) {
+    lws_close_reason(wsi, static_cast<enum lws_close_status>(code),
+                     reinterpret_cast<unsigned char*>(const_cast<char*>(reason)), std::strlen(reason));
+    return -1;
+}
+
+// One piece of a client frame. Whole frames that arrive in one piece go to
+// the core straight from lws's buffer; others are reassembled in a pool
+// buffer, up to max_frame (beyond: close 1009).
+int ws_receive(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_t len) {
+    rt.counters.bytes_in += len;
+    const bool first = lws_is_first_fragment(wsi) != 0;
+    const bool last = lws_is_final_fragment(wsi) != 0 && lws_remaining_packet_payload(wsi) == 0;
+    const std::uint32_t max = rt.settings.limits.max_frame;
+    // Binary frames are read like text ones: many client libraries send
+    // bytes as binary; the core checks UTF-8 and JSON either way.
+    if (first && last && c.frag_len == 0) {
+        if (len > max) {
+            rt.counters.ws_closed_too_large++;
+            return close_with(wsi, 1009, "frame too large");
+        }
+        rt.broker.on_frame(c.sid, in, len);
+        return 0;
+    }
+    if (c.frag_len + len > max) {
+        release_frag(rt, c);
+        rt.counters.ws_closed_too_large++;
+        return close_with(wsi, 1009, "frame too large");
+    }
+    if (c.frag == 0) {
+        const int b = rt.pool.acquire();
+        if (b < 0) {
+            return close_with(wsi, 1008, "server busy");
+        }
+        c.frag = b + 1;
+    }
+    std::memcpy(rt.pool.data(c.frag - 1) + c.frag_len, in, len);
+    c.frag_len += static_cast<std::uint32_t>(len);
+    if (last) {
+        rt.broker.on_frame(c.sid, rt.pool.data(c.frag - 1), c.frag_len);
+        release_frag(rt, c);
+    }
+    return 0;
+}
+
+int ws_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
+    const std::uint16_t code = rt.broker.close_code(c.sid);
+    if (c.bye_written) {
+        // lws calls WRITEABLE only once what it buffered of earlier frames
+        // (the bye) is on the wire: now the close frame.
+        return close_with(wsi, code, code == 4008 ? "slow consumer" : code == 1001 ? "shutdown" : "policy");
+    }
+    Frame f;
+    if (rt.broker.next_frame(c.sid, f)) {
+        // The core guarantees LWS_PRE (its headroom) writable bytes before f.data.
+        if (lws_write(wsi, reinterpret_cast<unsigned char*>(f.data), f.len, LWS_WRITE_TEXT) < static_cast<int>(f.len)) {
+            return -1;
+        }
+    }
+    if (rt.broker.has_pending(c.sid)) {
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
+    if (code != 0) {
+        c.bye_written = true;
+        lws_callback_on_writable(wsi);
+    }
+    return 0;
+}
+
+void ws_closed(Runtime& rt, Conn& c) {
+    release_frag(rt, c);
+    if (c.sid != 0) {
+        rt.session_wsi[c.sid - 1] = nullptr;
+        rt.broker.close_session(c.sid);
+        c.sid = 0;
+    }
+}
+
+int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void* in, std::size_t len) {
+    struct lws_context* ctx = lws_get_context(wsi);
+    if (ctx == nullptr || lws_context_user(ctx) == nullptr) {
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+    Runtime& rt = runtime_of(wsi);
+    Conn* c = static_cast<Conn*>(user);
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_NETWORK_CONNECTION: {
+        std::uint8_t addr[16];
+        address_of(static_cast<const lws_filter_network_conn_args*>(user)->cli_addr, addr);
+        // The listener's vhost says whether a TLS handshake comes next.
+        const char* vh = lws_get_vhost_name(lws_get_vhost(wsi));
+        return rt.admit(addr, vh != nullptr && std::strcmp(vh, "https") == 0) ? 0 : 1;
+    }
+    case LWS_CALLBACK_WSI_CREATE:
+        rt.on_wsi_create(wsi);
+        return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        rt.on_instantiated(wsi);
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        rt.on_wsi_destroy(wsi);
+        return 0;
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (c != nullptr) {
+            http_closed(rt, wsi, *c);
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        rt.note_request(wsi);
+        return http_request(rt, wsi, *c, static_cast<const char*>(in));
+    case LWS_CALLBACK_HTTP_BODY:
+        return http_body(rt, wsi, *c, static_cast<const char*>(in), len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return http_body_done(rt, wsi, *c);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return http_writeable(rt, wsi, *c);
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        rt.note_request(wsi);
+        return ws_filter(rt, wsi);
+    case LWS_CALLBACK_ESTABLISHED:
+        return ws_established(rt, wsi, *c);
+    case LWS_CALLBACK_RECEIVE:
+        return ws_receive(rt, wsi, *c, static_cast<const char*>(in), len);
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ws_writeable(rt, wsi, *c);
+    case LWS_CALLBACK_CLOSED:
+        ws_closed(rt, *c);
+        return 0;
+    default:
+        return lws_callback_http_dummy(wsi, reason, user, in, len);
+    }
+}
+
+} // namespace
+
+void peer_address(struct lws* wsi, std::uint8_t out[16]) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    const int fd = lws_get_socket_fd(wsi);
+    if (fd < 0 || getpeername(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) {
+        std::memset(out, 0, 16);
+        return;
+    }
+    address_of(ss, out);
+}
+
+void address_of(const sockaddr_storage& ss, std::uint8_t out[16]) {
+    std::memset(out, 0, 16);
+    if (ss.ss_family == AF_INET6) {
+        std::memcpy(out, &reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_addr, 16);
+    } else if (ss.ss_family == AF_INET) {
+        out[10] = 0xff;
+        out[11] = 0xff;
+        std::memcpy(out + 12, &reinterpret_cast<const sockaddr_in*>(&ss)->sin_addr, 4);
+    }
+}
+
+struct lws_protocols roost_protocol() {
+    // rx_buffer_size 0: lws's default (4 KiB pieces); frames larger than one
+    // piece are reassembled above.
+    return {"roost.v1", callback, sizeof(Conn), 0, 0, nullptr, 0};
+}
+
+} // namespace roost

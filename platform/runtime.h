@@ -1,0 +1,116 @@
+// Runtime: the state the lws callbacks share (one event loop, one thread):
+// the core, the settings, the TLS material, the session-to-socket map, a
+// fixed pool of request buffers and the counters /metrics reports. Created
+// once by Server::start and reached from a callback through the context's
+// user pointer.
+#pragma once
+
+#include "broker/broker.h"
+#include "broker/rate_limit.h"
+#include "broker/settings.h"
+#include "platform/certs.h"
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+struct lws;
+
+namespace roost {
+
+// A fixed set of equal buffers, lent to one request or frame at a time
+// (reassembling a fragmented WebSocket frame, an HTTP body, a response).
+// Nothing is allocated after construction; when every buffer is lent the
+// borrower is refused (503 / close) instead of growing.
+class BufferPool {
+public:
+    BufferPool(std::uint32_t count, std::uint32_t size);
+    // A buffer index, or -1 when all are lent.
+    int acquire();
+    void release(int index);
+    char* data(int index) { return &storage_[static_cast<std::size_t>(index) * size_]; }
+    std::uint32_t size() const { return size_; }
+    std::uint32_t in_use() const { return in_use_; }
+
+private:
+    std::uint32_t size_;
+    std::uint32_t in_use_ = 0;
+    std::vector<char> storage_;
+    std::vector<std::uint8_t> lent_;
+};
+
+struct Counters {
+    std::uint64_t http_requests = 0, http_errors = 0, http_posts = 0, http_rate_limited = 0;
+    std::uint64_t ws_accepted = 0, ws_refused = 0, ws_closed_too_large = 0;
+    std::uint64_t sse_streams = 0, sse_events = 0;
+    std::uint64_t tls_handshake_failures = 0, origin_refused = 0;
+    std::uint64_t bytes_in = 0;
+};
+
+// The configured tokens, as the core asks about them (WebSocket hello, join,
+// say). No tokens configured: everyone may do everything.
+class TokenGate final : public Authorizer {
+public:
+    explicit TokenGate(const Settings& s) : settings_(s) {}
+    std::int32_t grant(std::string_view token) override;
+    bool allows(std::int32_t grant, std::string_view room, bool write) override;
+
+private:
+    const Settings& settings_;
+};
+
+class Runtime final : public Transport {
+public:
+    Runtime(const Settings& settings, const TlsMaterial& tls, Clock& clock, Random& random);
+
+    // Accept-time admission (see conn_slots): true to take the connection.
+    bool admit(const std::uint8_t addr[16], bool on_tls);
+    void on_wsi_create(struct lws* wsi);
+    void on_instantiated(struct lws* wsi);
+    void on_wsi_destroy(struct lws* wsi);
+
+    // Transport: the core asks for a write, or says a room got a message.
+    void wake(SessionId s) override;
+    void stored(std::uint32_t room) override;
+
+    const Settings& settings;
+    const TlsMaterial& tls;
+    Clock& clock;
+    TokenGate gate;
+    Broker broker;
+    Decoder post_decoder;   // JSON bodies of HTTP posts
+    AddressLimiter limiter; // HTTP posts per source address
+    std::vector<struct lws*> session_wsi; // by SessionId - 1
+    BufferPool pool;
+    Counters counters;
+    // SSE streams waiting for a room: a fixed list of sockets per room slot.
+    std::vector<std::vector<struct lws*>> sse_by_room;
+    // Every accepted connection holds a slot (its source address) from
+    // accept to close: max_connections of them, plus kOverflowSlots more so
+    // the next few get a 503 or a refused upgrade instead of a reset.
+    // Beyond those, and beyond max_per_address from one address, the
+    // connection is closed at accept.
+    static constexpr std::uint32_t kOverflowSlots = 32;
+    struct ConnSlot {
+        bool used = false;
+        std::uint8_t addr[16] = {};
+        struct lws* wsi = nullptr;
+        bool tls = false;    // accepted on the TLS listener
+        bool served = false; // a complete request (HTTP or upgrade) arrived
+        std::uint64_t accepted_ms = 0;
+    };
+    // Marks the connection's slot: a request arrived (so its TLS handshake
+    // succeeded).
+    void note_request(struct lws* wsi);
+    std::uint64_t last_tls_log_ms = 0, tls_log_suppressed = 0;
+    void release_slot(ConnSlot& slot);
+    void tls_closed_unserved(const ConnSlot& slot);
+    std::vector<ConnSlot> conn_slots;
+    int accepting = -1;            // the slot of the connection being adopted now
+    std::uint32_t connections = 0; // slots in use
+    std::uint64_t refused_per_address = 0, refused_full = 0;
+    struct lws_context* context = nullptr;
+    bool shutting_down = false;
+};
+
+} // namespace roost

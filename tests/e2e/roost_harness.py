@@ -1,0 +1,231 @@
+"""Shared helpers for Roost's end-to-end tests: start the real binary on
+free loopback ports, talk to it with real clients (python3-websockets,
+urllib, curl), and count results.  Run with Debian's /usr/bin/python3."""
+
+import asyncio
+import json
+import os
+import re
+import signal
+import ssl
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+
+import websockets
+
+
+class Roost:
+    """One running roost process."""
+
+    def __init__(self, binary, *args, data=None, bind="127.0.0.1"):
+        self.binary = binary
+        self.tmp = tempfile.mkdtemp(prefix="roost-e2e-")
+        self.data = data or os.path.join(self.tmp, "data")
+        self.log_path = os.path.join(self.tmp, "roost.log")
+        self.args = (["--bind", bind] if bind else []) + list(args)
+        self.proc = None
+
+    def start(self):
+        self.log = open(self.log_path, "w")
+        cmd = [self.binary, "--http-port", "0", "--https-port", "0", "--data", self.data] + self.args
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 20
+        while time.time() < deadline:
+            text = open(self.log_path).read()
+            m = re.search(r"listening on http port (\d+) and https port (-?\d+)", text)
+            if m:
+                self.http_port, self.https_port = int(m.group(1)), int(m.group(2))
+                self.base = "http://127.0.0.1:%d" % self.http_port
+                self.ws_url = "ws://127.0.0.1:%d/ws" % self.http_port
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise RuntimeError("roost did not start:\n" + open(self.log_path).read())
+
+    def output(self):
+        return open(self.log_path).read()
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        return self.proc.returncode
+
+    def rss_kb(self):
+        for line in open("/proc/%d/status" % self.proc.pid):
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+        return 0
+
+    def ssl_context(self):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.data, "ca.crt"))
+        return ctx
+
+    # --- HTTP -------------------------------------------------------------
+    def http(self, method, path, body=None, headers=None):
+        """Returns (status, headers, parsed JSON or text)."""
+        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers or {})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                status, hdrs, raw = r.status, dict(r.headers), r.read()
+        except urllib.error.HTTPError as e:
+            status, hdrs, raw = e.code, dict(e.headers), e.read()
+        ctype = hdrs.get("Content-Type", hdrs.get("content-type", ""))
+        if "json" in ctype:
+            return status, hdrs, json.loads(raw)
+        return status, hdrs, raw.decode("utf-8", "replace")
+
+
+class Client:
+    """A WebSocket client that flattens batched frames into events."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.events = []
+
+    @classmethod
+    async def connect(cls, roost, nick=None, subprotocols=("roost.v1",), **kw):
+        ws = await websockets.connect(roost.ws_url, subprotocols=list(subprotocols) if subprotocols else None,
+                                      max_size=None, ping_interval=None, **kw)
+        c = cls(ws)
+        if nick is not None:
+            await c.send({"type": "hello", "nick": nick})
+            await c.wait("welcome")
+        return c
+
+    async def send(self, obj):
+        await self.ws.send(obj if isinstance(obj, (str, bytes)) else json.dumps(obj))
+
+    async def _read(self, timeout):
+        raw = await asyncio.wait_for(self.ws.recv(), timeout)
+        data = json.loads(raw)
+        self.events.extend(data if isinstance(data, list) else [data])
+
+    async def wait(self, type_, timeout=5, **match):
+        """The first unconsumed event of `type_` matching `match`; consumes it."""
+        deadline = time.time() + timeout
+        while True:
+            for i, e in enumerate(self.events):
+                if e.get("type") == type_ and all(e.get(k) == v for k, v in match.items()):
+                    return self.events.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError("no %s %s within %ss; have %s" % (type_, match, timeout, self.events[-5:]))
+            await self._read(left)
+
+    async def quiet(self, timeout=0.3):
+        """Reads for `timeout` seconds; returns what arrived."""
+        try:
+            while True:
+                await self._read(timeout)
+        except (asyncio.TimeoutError, websockets.ConnectionClosed):
+            pass
+        got, self.events = self.events, []
+        return got
+
+    async def error(self, frame, timeout=5):
+        await self.send(frame)
+        return (await self.wait("error", timeout))["code"]
+
+    async def close(self):
+        await self.ws.close()
+
+
+class Results:
+    def __init__(self):
+        self.passed = 0
+        self.failed = 0
+
+    def check(self, what, ok, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok - %s" % what, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL - %s %s" % (what, detail), flush=True)
+
+    async def run(self, name, coro):
+        try:
+            await coro
+        except Exception as e:  # a test that raises counts as one failure
+            self.check(name, False, "raised %r" % (e,))
+
+    def finish(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 1 if self.failed else 0
+
+
+class RawWs:
+    """A WebSocket client on a plain blocking socket, for tests that must
+    control reading exactly (a client that stops reading, then drains)."""
+
+    def __init__(self, port, rcvbuf=None):
+        import base64
+        import socket
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        self.sock.connect(("127.0.0.1", port))
+        key = base64.b64encode(os.urandom(16)).decode()
+        self.sock.sendall(("GET /ws HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                           "Sec-WebSocket-Key: %s\r\nSec-WebSocket-Version: 13\r\n"
+                           "Sec-WebSocket-Protocol: roost.v1\r\n\r\n" % (port, key)).encode())
+        self.buf = b""
+        while b"\r\n\r\n" not in self.buf:
+            chunk = self.sock.recv(4096)
+            if not chunk:
+                self.sock.close()
+                raise ConnectionError("closed during the handshake")
+            self.buf += chunk
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        if b" 101 " not in head.split(b"\r\n")[0]:
+            self.sock.close()
+            raise ConnectionError(head.decode("latin-1"))
+
+    def send(self, obj):
+        data = json.dumps(obj).encode()
+        mask = os.urandom(4)
+        n = len(data)
+        header = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big"))
+        self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
+
+    def _need(self, n):
+        while len(self.buf) < n:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise EOFError()
+            self.buf += chunk
+
+    def frame(self):
+        """(opcode, payload) of the next frame; EOFError at end of stream."""
+        self._need(2)
+        op, n = self.buf[0] & 0x0F, self.buf[1] & 0x7F
+        at = 2
+        if n == 126:
+            self._need(4)
+            n, at = int.from_bytes(self.buf[2:4], "big"), 4
+        elif n == 127:
+            self._need(10)
+            n, at = int.from_bytes(self.buf[2:10], "big"), 10
+        self._need(at + n)
+        payload, self.buf = self.buf[at:at + n], self.buf[at + n:]
+        return op, payload
+
+    def close_code(self, timeout=10):
+        """Reads to the close frame; its status code, or None at EOF/timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                op, payload = self.frame()
+                if op == 8:
+                    return int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
+        except (EOFError, OSError):
+            return None

@@ -1,0 +1,612 @@
+#!/usr/bin/python3
+"""End-to-end tests of the server issue against the real roost binary:
+WebSocket (python3-websockets), HTTP API and SSE (urllib, curl), over plain
+and TLS.  usage: test_server.py ROOST_BINARY"""
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import time
+
+import websockets
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from roost_harness import Client, RawWs, Results, Roost  # noqa: E402
+
+BIN = sys.argv[1]
+R = Results()
+check = R.check
+TOKEN = "sensorsecret0123456789"
+
+
+async def chat_basics(rs):
+    a = await Client.connect(rs, "ann")
+    check("subprotocol roost.v1 is accepted", a.ws.subprotocol == "roost.v1")
+    b = await Client.connect(rs, "bob", subprotocols=None)
+    check("a client offering no subprotocol is served", b.ws.subprotocol is None)
+    await a.send({"type": "join", "room": "Lab"})
+    j = await a.wait("joined", room="lab")
+    check("joined: head 0, oldest 1, epoch, members", j["head"] == 0 and j["oldest"] == 1 and len(j["epoch"]) > 0
+          and j["members"] == ["ann"] and j["recovered"] is False)
+    await b.send({"type": "join", "room": "lab"})
+    await b.wait("joined", room="lab")
+    p = await a.wait("presence", nick="bob")
+    check("presence join reaches the others", p["state"] == "join")
+    await a.send({"type": "say", "room": "lab", "text": "hello <b>", "cid": "c1"})
+    ack = await a.wait("ack", cid="c1")
+    m = await b.wait("msg", room="lab")
+    check("say: ack to the sender, msg to members", ack["seq"] == 1 and m["text"] == "hello <b>"
+          and m["from"] == "ann" and m["kind"] == "chat" and m["seq"] == 1)
+    await a.wait("msg", seq=1)
+    await a.send({"type": "say", "room": "lab", "text": "hello <b>", "cid": "c1"})
+    ack2 = await a.wait("ack", cid="c1")
+    extra = await b.quiet(0.3)
+    check("a retry with the same cid stores nothing", ack2["seq"] == 1 and not [e for e in extra if e["type"] == "msg"])
+    await a.send({"type": "typing", "room": "lab", "on": True})
+    t = await b.wait("typing")
+    check("typing is relayed", t["nick"] == "ann" and t["on"] is True)
+    await b.send({"type": "read", "room": "lab", "seq": 1})
+    r = await a.wait("read")
+    check("read receipts are relayed", r["nick"] == "bob" and r["seq"] == 1)
+    await b.send({"type": "ping"})
+    await b.wait("pong")
+    check("ping answers pong", True)
+    await b.send({"type": "leave", "room": "lab"})
+    await b.wait("left", room="lab")
+    p = await a.wait("presence", nick="bob")
+    check("leave: left, and presence leave to the others", p["state"] == "leave")
+    await a.close()
+    await b.close()
+
+
+async def dms(rs):
+    a = await Client.connect(rs, "dora")
+    b = await Client.connect(rs, "eve")
+    c = await Client.connect(rs, "finn")
+    await a.send({"type": "dm", "to": "Eve", "text": "psst", "cid": "d"})
+    await a.wait("joined", room="@dora+eve")
+    await b.wait("joined", room="@dora+eve")
+    m = await b.wait("msg", room="@dora+eve")
+    check("a direct message reaches its party", m["text"] == "psst")
+    others = await c.quiet(0.3)
+    check("a direct message reaches no one else", not [e for e in others if e["type"] == "msg"])
+    code = await c.error({"type": "join", "room": "@dora+eve"})
+    check("someone else joining a DM room is forbidden", code == "forbidden")
+    st, _, body = rs.http("GET", "/api/rooms/@dora+eve/messages")
+    check("DM rooms are not readable over HTTP (403)", st == 403, str(body))
+    st, _, body = rs.http("GET", "/api/rooms")
+    check("GET /api/rooms leaves DM rooms out", st == 200 and all(not r["room"].startswith("@") for r in body["rooms"]))
+    for x in (a, b, c):
+        await x.close()
+
+
+async def error_codes(rs):
+    c = await Client.connect(rs)
+    check("anything before hello is bad_request", await c.error({"type": "join", "room": "x"}) == "bad_request")
+    await c.send({"type": "hello", "nick": "gus", "key": "k" * 20})
+    await c.wait("welcome")
+    cases = [
+        ("not json", "bad_json"),
+        ("[1,2]", "bad_request"),
+        ({"type": "fly"}, "unknown_type"),
+        ({"type": "say", "room": "nowhere", "text": "x"}, "not_joined"),
+        ({"type": "read", "room": "nowhere", "seq": 1}, "no_such_room"),
+        ({"type": "say", "room": "nowhere", "text": "x" * 3000}, "text_too_long"),
+        (b'{"type":"say","room":"x","text":"\xc0\xaf"}', "bad_utf8"),
+        ('{"type":"say","room":"x","text":"\\ud800"}', "bad_utf8"),
+        ({"type": "join", "room": "@a+b"}, "forbidden"),
+    ]
+    for frame, want in cases:
+        got = await c.error(frame)
+        check("error %s for %s" % (want, str(frame)[:40]), got == want, "got %s" % got)
+    d = await Client.connect(rs)
+    check("a nick owned by a key: nick_taken", await d.error({"type": "hello", "nick": "GUS"}) == "nick_taken")
+    # A single error never closes the socket.
+    await c.send({"type": "ping"})
+    await c.wait("pong")
+    check("errors do not close the socket", True)
+    await c.send({"type": "join", "room": "flood"})
+    await c.wait("joined")
+    codes = []
+    for i in range(30):
+        await c.send({"type": "say", "room": "flood", "text": "x%d" % i})
+    got = await c.quiet(1.0)
+    codes = [e["code"] for e in got if e["type"] == "error"]
+    check("flooding gets rate_limited", "rate_limited" in codes)
+    await c.close()
+    await d.close()
+
+
+async def repeated_errors_close(rs):
+    c = await Client.connect(rs, "hal")
+    try:
+        for _ in range(25):
+            await c.send("garbage")
+    except websockets.ConnectionClosed:
+        pass  # closed before the last ones were sent
+    try:
+        await asyncio.wait_for(c.ws.wait_closed(), 5)
+    except asyncio.TimeoutError:
+        pass
+    check("repeated errors close with 1008", c.ws.close_code == 1008, "code %s" % c.ws.close_code)
+
+
+async def frame_too_large(rs):
+    c = await Client.connect(rs, "ivy")
+    await c.send("x" * 70000)
+    try:
+        await asyncio.wait_for(c.ws.wait_closed(), 5)
+    except asyncio.TimeoutError:
+        pass
+    check("a frame over max_frame closes with 1009", c.ws.close_code == 1009, "code %s" % c.ws.close_code)
+
+
+async def origin_checked(rs):
+    try:
+        ws = await websockets.connect(rs.ws_url, origin="http://evil.example", subprotocols=["roost.v1"])
+        await ws.close()
+        check("a foreign Origin is refused", False)
+    except Exception:
+        check("a foreign Origin is refused", True)
+    ws = await websockets.connect(rs.ws_url, origin="http://127.0.0.1:%d" % rs.http_port, subprotocols=["roost.v1"])
+    check("the page's own Origin is accepted", ws.open)
+    await ws.close()
+
+
+async def recovery(rs):
+    a = await Client.connect(rs, "jo")
+    await a.send({"type": "join", "room": "rec"})
+    j = await a.wait("joined", room="rec")
+    for i in range(3):
+        await a.send({"type": "say", "room": "rec", "text": "m%d" % i})
+    for i in range(3):
+        await a.wait("msg", seq=i + 1)
+    await a.close()
+    b = await Client.connect(rs, "kim")
+    await b.send({"type": "join", "room": "rec"})
+    await b.wait("joined", room="rec")
+    for i in range(3, 7):
+        await b.send({"type": "say", "room": "rec", "text": "m%d" % i})
+    await b.quiet(0.3)
+    a = await Client.connect(rs, "jo")
+    await a.send({"type": "join", "room": "rec", "since": {"epoch": j["epoch"], "seq": 3}})
+    j2 = await a.wait("joined", room="rec")
+    msgs = [await a.wait("msg", room="rec") for _ in range(4)]
+    extra = [e for e in await a.quiet(0.3) if e["type"] == "msg"]
+    check("reconnect with since: recovered, exactly the missed messages",
+          j2["recovered"] is True and [m["seq"] for m in msgs] == [4, 5, 6, 7] and not extra)
+    await a.close()
+    await b.close()
+
+
+async def slow_consumer():
+    # A small ring and no rate limit, so one test can overflow it quickly.
+    rs = Roost(BIN, "--ring-msgs", "32", "--msg-rate", "100000", "--msg-burst", "100000").start()
+    fast = await Client.connect(rs, "fast")
+    # The slow client: a plain socket with a small receive buffer that
+    # joins and then stops reading.
+    slow = RawWs(rs.http_port, rcvbuf=4096)
+    slow.send({"type": "hello", "nick": "slow"})
+    slow.send({"type": "join", "room": "firehose"})
+    await fast.send({"type": "join", "room": "firehose"})
+    await fast.wait("joined")
+    pub = await Client.connect(rs, "pub")
+    await pub.send({"type": "join", "room": "firehose"})
+    await pub.wait("joined")
+    text = "y" * 2000
+    rss0 = rs.rss_kb()
+    sent = 0
+    culled = False
+    while sent < 8000 and not culled:
+        for _ in range(8):
+            await pub.send({"type": "say", "room": "firehose", "text": text})
+        sent += 8
+        await fast.wait("msg", room="firehose", seq=sent, timeout=10)
+        fast.events = []
+        if sent % 400 == 0:
+            _, _, metrics = rs.http("GET", "/metrics")
+            culled = "roost_culled_slow_total 1" in metrics
+    rss1 = rs.rss_kb()
+    check("a slow consumer is culled while the others' messages keep flowing (%d sent)" % sent, culled)
+    check("RSS stays flat during the flood (%d -> %d KiB)" % (rss0, rss1), rss1 - rss0 < 1024)
+    code = await asyncio.get_running_loop().run_in_executor(None, slow.close_code)
+    check("the slow consumer is closed with 4008", code == 4008, "code %s" % code)
+    await fast.close()
+    await pub.close()
+    rs.stop()
+
+
+def http_api(rs):
+    st, _, body = rs.http("POST", "/api/rooms/Sensors/messages?from=probe", b"21.5 C",
+                          {"Content-Type": "text/plain"})
+    check("POST text/plain: 201 with room, seq, epoch, ts", st == 201 and body["room"] == "sensors"
+          and body["seq"] == 1 and "epoch" in body and "ts" in body, str(body))
+    st, _, body = rs.http("POST", "/api/rooms/sensors/messages",
+                          json.dumps({"data": {"temp": 21.5, "ok": True}, "from": "kitchen"}).encode(),
+                          {"Content-Type": "application/json"})
+    check("POST JSON with data and empty text: 201", st == 201 and body["seq"] == 2, str(body))
+    h = {"Content-Type": "text/plain", "Idempotency-Key": "once-123"}
+    st1, _, b1 = rs.http("POST", "/api/rooms/sensors/messages", b"alarm", h)
+    st2, _, b2 = rs.http("POST", "/api/rooms/sensors/messages", b"alarm", h)
+    check("Idempotency-Key: 201 then 200 with the first body", st1 == 201 and st2 == 200 and b1 == b2, "%s %s" % (b1, b2))
+    st, _, body = rs.http("GET", "/api/rooms/sensors/messages")
+    msgs = body["messages"]
+    check("GET history: ascending, kinds and senders", st == 200 and [m["seq"] for m in msgs] == [1, 2, 3]
+          and msgs[0]["kind"] == "device" and msgs[0]["from"] == "probe" and msgs[1]["from"] == "kitchen"
+          and msgs[1]["data"] == {"temp": 21.5, "ok": True})
+    st, _, body = rs.http("GET", "/api/rooms/sensors/messages?since=1&limit=1")
+    check("GET history since/limit", [m["seq"] for m in body["messages"]] == [2] and body["recovered"] is True)
+    st, _, body = rs.http("GET", "/api/rooms/sensors/messages?since=1&epoch=" + body["epoch"])
+    check("GET history since with the right epoch: recovered", body["recovered"] is True
+          and [m["seq"] for m in body["messages"]] == [2, 3])
+    st, _, body = rs.http("GET", "/api/rooms/sensors/messages?since=1&limit=1&epoch=zzzzzzzz")
+    check("GET history since with another epoch: not recovered, the newest instead", body["recovered"] is False
+          and [m["seq"] for m in body["messages"]] == [3])
+    st, _, body = rs.http("GET", "/api/rooms")
+    check("GET /api/rooms lists the room with head and oldest",
+          any(r["room"] == "sensors" and r["head"] == 3 and r["oldest"] == 1 for r in body["rooms"]))
+    st, h, body = rs.http("GET", "/ca.crt")
+    check("/ca.crt: the CA as application/x-x509-ca-cert", st == 200 and "BEGIN CERTIFICATE" in body
+          and {k.lower(): v for k, v in h.items()}.get("content-type") == "application/x-x509-ca-cert")
+    st, _, body = rs.http("GET", "/trust.html")
+    check("/trust.html tells Android and iOS users how to trust it", st == 200 and 'href="/ca.crt"' in body
+          and "Android" in body and "iPhone" in body)
+    st, _, body = rs.http("GET", "/healthz")
+    check("/healthz is 200 ok", st == 200 and body["status"] == "ok")
+    st, _, text = rs.http("GET", "/metrics")
+    check("/metrics is Prometheus text", st == 200 and "roost_connections" in text and "roost_ring_fill{room=\"sensors\"} 3" in text)
+    errors = [
+        ("GET", "/api/rooms/nope/messages", None, {}, 404, "no_such_room"),
+        ("GET", "/api/rooms/Bad!Name/messages", None, {}, 400, "bad_request"),
+        ("GET", "/no/such/page", None, {}, 404, "not_found"),
+        ("DELETE", "/api/rooms/sensors/messages", None, {}, 405, "method_not_allowed"),
+        ("POST", "/api/rooms/sensors/messages", b"x", {"Content-Type": "image/png"}, 415, "unsupported_type"),
+        ("POST", "/api/rooms/sensors/messages", b"x" * 20000, {"Content-Type": "text/plain"}, 413, "too_large"),
+        ("POST", "/api/rooms/sensors/messages", b"{nope", {"Content-Type": "application/json"}, 400, "bad_json"),
+        ("POST", "/api/rooms/sensors/messages", b"\xc0\xaf", {"Content-Type": "text/plain"}, 400, "bad_utf8"),
+        ("POST", "/api/rooms/sensors/messages", b"x" * 3000, {"Content-Type": "text/plain"}, 400, "text_too_long"),
+        ("POST", "/api/rooms/sensors/messages", json.dumps({"data": {"a": {"b": 1}}}).encode(),
+         {"Content-Type": "application/json"}, 400, "bad_request"),
+    ]
+    for method, path, body, hdrs, want_st, want_code in errors:
+        st, _, got = rs.http(method, path, body, hdrs)
+        code = got.get("error", {}).get("code") if isinstance(got, dict) else None
+        check("%s %s -> %d %s" % (method, path[:40], want_st, want_code), st == want_st and code == want_code,
+              "got %s %s" % (st, got))
+    st, _, body = rs.http("GET", "/api/rooms/sensors/messages")
+    check("bad input changed no stored state", body["head"] == 3)
+
+
+def page_headers(rs):
+    st, h, body = rs.http("GET", "/", None, {"Accept-Encoding": "gzip"})
+    h = {k.lower(): v for k, v in h.items()}
+    import gzip as gz
+    index = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "web", "index.html"), "rb").read()
+    check("the page is served gzip-precompressed", h.get("content-encoding") == "gzip")
+    check("with an ETag and Cache-Control", "etag" in h and "cache-control" in h)
+    check("CSP forbids inline script; nosniff; no-referrer",
+          "script-src 'self'" in h.get("content-security-policy", "") and "unsafe-inline" not in
+          h.get("content-security-policy", "").split("script-src")[1].split(";")[0]
+          and h.get("x-content-type-options") == "nosniff" and h.get("referrer-policy") == "no-referrer", str(h))
+    st2, _, _ = rs.http("GET", "/", None, {"If-None-Match": h.get("etag", "")})
+    check("If-None-Match with the ETag: 304", st2 == 304)
+    raw = subprocess.run(["curl", "-s", "-H", "Accept-Encoding: gzip", rs.base + "/"], capture_output=True).stdout
+    check("the gzip body decompresses to web/index.html", gz.decompress(raw) == index)
+
+
+def sse(rs):
+    # History from Last-Event-ID, then a live message, through curl.
+    p = subprocess.Popen(["curl", "-sN", "-H", "Last-Event-ID: 1", rs.base + "/api/rooms/sensors/events"],
+                         stdout=subprocess.PIPE)
+    time.sleep(0.5)
+    rs.http("POST", "/api/rooms/sensors/messages", b"live one", {"Content-Type": "text/plain"})
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    out = p.communicate()[0].decode()
+    ids = [int(l[4:]) for l in out.splitlines() if l.startswith("id: ")]
+    check("SSE: events from Last-Event-ID, then live", ids == [2, 3, 4], out[:300])
+    check("SSE: event: msg with the JSON in data:", "event: msg" in out and '"text":"live one"' in out)
+
+
+async def tls(rs):
+    ctx = rs.ssl_context()
+    ws = await websockets.connect("wss://localhost:%d/ws" % rs.https_port, ssl=ctx, subprotocols=["roost.v1"])
+    c = Client(ws)
+    await c.send({"type": "hello", "nick": "tls"})
+    w = await c.wait("welcome")
+    check("wss verifies against the generated CA and serves the protocol", w["nick"] == "tls")
+    await c.close()
+    out = subprocess.run(["curl", "-sS", "--cacert", os.path.join(rs.data, "ca.crt"),
+                          "https://localhost:%d/api/rooms" % rs.https_port], capture_output=True, text=True)
+    check("the HTTP API over HTTPS", '"rooms"' in out.stdout, out.stderr)
+    with socket.create_connection(("127.0.0.1", rs.https_port)) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as t:
+            name, version, _ = t.cipher()
+            t.sendall(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            t.recv(100)
+    check("TLS 1.2 with an AEAD suite (%s %s)" % (version, name), version == "TLSv1.2"
+          and ("GCM" in name or "CHACHA20" in name))
+
+    def failures():
+        text = rs.http("GET", "/metrics")[2]
+        return int(text.split("\nroost_tls_handshake_failures_total ")[1].split()[0])
+    before = failures()
+    # A CBC-only client: no suite in common.
+    cbc = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    cbc.load_verify_locations(os.path.join(rs.data, "ca.crt"))
+    cbc.maximum_version = ssl.TLSVersion.TLSv1_2
+    cbc.set_ciphers("ECDHE-RSA-AES128-SHA256:ECDHE-ECDSA-AES128-SHA256:AES128-SHA")
+    try:
+        with socket.create_connection(("127.0.0.1", rs.https_port)) as raw:
+            cbc.wrap_socket(raw, server_hostname="localhost").close()
+        refused = False
+    except (ssl.SSLError, OSError):
+        refused = True
+    check("a client offering only CBC suites is refused", refused)
+    # A client that does not trust the certificate hangs up mid-handshake;
+    # plain HTTP sent to the TLS port fails it too.
+    try:
+        with socket.create_connection(("127.0.0.1", rs.https_port)) as raw:
+            ssl.create_default_context().wrap_socket(raw, server_hostname="localhost").close()
+    except (ssl.SSLError, OSError):
+        pass
+    with socket.create_connection(("127.0.0.1", rs.https_port)) as raw:
+        raw.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        closed_by_server(raw, 5)
+    deadline = time.time() + 5
+    while failures() < before + 3 and time.time() < deadline:
+        time.sleep(0.1)
+    check("TLS handshake failures are counted", failures() == before + 3, "%d -> %d" % (before, failures()))
+    check("... and logged with the peer address", "TLS handshake failed or timed out: 127.0.0.1" in rs.output())
+
+
+async def shutdown_and_epoch(rs_args):
+    rs = Roost(BIN, *rs_args).start()
+    c = await Client.connect(rs, "zed")
+    await c.send({"type": "join", "room": "ep"})
+    j = await c.wait("joined")
+    rs.proc.send_signal(signal.SIGTERM)
+    bye = await c.wait("bye", timeout=5)
+    try:
+        await asyncio.wait_for(c.ws.wait_closed(), 5)
+    except asyncio.TimeoutError:
+        pass
+    check("graceful shutdown: bye 1001, close 1001", bye["code"] == 1001 and c.ws.close_code == 1001)
+    check("clean exit 0 after SIGTERM", rs.proc.wait(10) == 0)
+    rs2 = Roost(BIN, *rs_args, data=rs.data).start()
+    c2 = await Client.connect(rs2, "zed")
+    await c2.send({"type": "join", "room": "ep", "since": {"epoch": j["epoch"], "seq": 0}})
+    j2 = await c2.wait("joined")
+    check("a restart without persistence changes the epoch", j2["epoch"] != j["epoch"] and j2["recovered"] is False)
+    await c2.close()
+    rs2.stop()
+
+
+async def tokens():
+    rs = Roost(BIN, "--token", "sensor %s rooms=sensors" % TOKEN).start()
+    st, _, body = rs.http("POST", "/api/rooms/sensors/messages", b"x", {"Content-Type": "text/plain"})
+    check("tokens configured: no token is 401", st == 401 and body["error"]["code"] == "unauthorized")
+    st, _, body = rs.http("POST", "/api/rooms/sensors/messages", b"x",
+                          {"Content-Type": "text/plain", "Authorization": "Bearer " + TOKEN})
+    check("the token's room: 201, from the token's name", st == 201)
+    st, _, body = rs.http("POST", "/api/rooms/other/messages", b"x",
+                          {"Content-Type": "text/plain", "Authorization": "Bearer " + TOKEN})
+    check("another room: 403", st == 403 and body["error"]["code"] == "forbidden")
+    st, _, body = rs.http("GET", "/api/rooms/sensors/messages", None, {"Authorization": "Bearer " + TOKEN})
+    check("reading with the token", st == 200 and body["messages"][0]["from"] == "sensor")
+    st, _, _ = rs.http("GET", "/healthz")
+    check("/healthz needs no token", st == 200)
+    c = await Client.connect(rs)
+    code = await c.error({"type": "hello", "nick": "x"})
+    try:
+        await asyncio.wait_for(c.ws.wait_closed(), 5)
+    except asyncio.TimeoutError:
+        pass
+    check("hello without a token: unauthorized, then close 1008", code == "unauthorized" and c.ws.close_code == 1008)
+    c = await Client.connect(rs)
+    code = await c.error({"type": "hello", "nick": "x", "token": "wrong" + TOKEN})
+    check("hello with a wrong token: unauthorized", code == "unauthorized")
+    d = await Client.connect(rs)
+    await d.send({"type": "hello", "nick": "probe", "token": TOKEN})
+    await d.wait("welcome")
+    check("hello with the token: welcome; other rooms are forbidden",
+          await d.error({"type": "join", "room": "attic"}) == "forbidden")
+    await d.send({"type": "join", "room": "sensors"})
+    await d.wait("joined", room="sensors")
+    await d.send({"type": "say", "room": "sensors", "text": "22.0", "cid": "t1"})
+    ack = await d.wait("ack", cid="t1")
+    check("the token's room over WebSocket: joined and ack", ack["seq"] == 2)
+    await d.close()
+    rs.stop()
+
+
+async def tables_full():
+    rs = Roost(BIN, "--max-rooms", "2", "--max-sessions", "2").start()
+    a = await Client.connect(rs, "a1")
+    for r in ("r1", "r2"):
+        await a.send({"type": "join", "room": r})
+        await a.wait("joined")
+    check("a full room table: too_many_rooms", await a.error({"type": "join", "room": "r3"}) == "too_many_rooms")
+    b = await Client.connect(rs, "b1")
+    try:
+        c = await Client.connect(rs, "c1")
+        code = await c.error({"type": "ping"})
+        check("a full session table refuses the connection", False, code)
+    except Exception:
+        check("a full session table refuses the connection", True)
+    await a.close()
+    await b.close()
+    rs.stop()
+
+
+def closed_by_server(sock, timeout):
+    """True when the server closes `sock` (EOF or reset) within `timeout` s."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            if not sock.recv(65536):
+                return True
+    except ConnectionResetError:
+        return True
+    except OSError:
+        return False
+
+
+def tcp(port, source="127.0.0.1"):
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.bind((source, 0))
+    s.connect(("127.0.0.1", port))
+    return s
+
+
+async def connection_limits():
+    # Total: beyond max_connections HTTP gets 503 and an upgrade is refused.
+    rs = Roost(BIN, "--max-connections", "3").start()
+    held = [RawWs(rs.http_port) for _ in range(3)]
+    st, _, body = rs.http("GET", "/healthz")
+    check("beyond max_connections: HTTP 503 server_busy", st == 503 and body["error"]["code"] == "server_busy",
+          "%s %s" % (st, body))
+    try:
+        RawWs(rs.http_port)
+        refused = False
+    except (ConnectionError, OSError) as e:
+        refused = "101" not in str(e)
+    check("beyond max_connections: the WebSocket upgrade is refused", refused)
+    held.pop().sock.close()
+    time.sleep(0.3)
+    st, _, _ = rs.http("GET", "/healthz")
+    check("a freed connection is usable again", st == 200)
+    for h in held:
+        h.sock.close()
+    rs.stop()
+    # Per source address: the connection beyond max_per_address is closed at
+    # once; another address still gets in.
+    rs = Roost(BIN, "--max-per-address", "2").start()
+    a, b = tcp(rs.http_port), tcp(rs.http_port)
+    time.sleep(0.2)
+    c = tcp(rs.http_port)
+    check("beyond max_per_address: closed at accept", closed_by_server(c, 3))
+    d = tcp(rs.http_port, source="127.0.0.2")
+    d.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    d.settimeout(5)
+    check("another source address is still served", d.recv(100).startswith(b"HTTP/1.1 200"))
+    for x in (a, b, c, d):
+        x.close()
+    time.sleep(0.3)
+    _, _, metrics = rs.http("GET", "/metrics")
+    check("refusals are counted", 'roost_connections_refused_total{reason="per_address"} ' in metrics
+          and 'roost_connections_refused_total{reason="per_address"} 0' not in metrics)
+    rs.stop()
+
+
+async def timeouts():
+    # Slowloris: headers that never end, and a connection that says
+    # nothing, are closed after handshake_timeout_s; a silent WebSocket that
+    # never answers pings is closed at idle_timeout_s, while a client that
+    # answers pings stays.
+    rs = Roost(BIN, "--handshake-timeout-s", "2", "--idle-timeout-s", "10").start()
+    slow = tcp(rs.http_port)
+    slow.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-A: ")
+    mute = tcp(rs.http_port)
+    t0 = time.time()
+    check("unfinished headers are closed after the handshake timeout", closed_by_server(slow, 8))
+    check("a silent connection is closed after the handshake timeout", closed_by_server(mute, 8))
+    check("... within 2-8 s", 1.5 < time.time() - t0 < 8, "%.1f s" % (time.time() - t0))
+    silent = RawWs(rs.http_port)
+    silent.send({"type": "hello", "nick": "silent"})
+    live = await Client.connect(rs, "live")
+    t0 = time.time()
+    loop = asyncio.get_running_loop()
+    ops = []
+
+    def drain_silent():
+        silent.sock.settimeout(20)
+        try:
+            while True:
+                ops.append(silent.frame()[0])
+        except (EOFError, OSError):
+            return time.time() - t0
+    gone_after = await loop.run_in_executor(None, drain_silent)
+    check("a WebSocket that never answers pings is pinged, then closed at the idle timeout",
+          9 in ops and 8 <= gone_after <= 16, "ops %s after %.1f s" % (ops, gone_after))
+    await live.send({"type": "ping"})
+    await live.wait("pong")
+    check("a client that answers pings stays connected", True)
+    await live.close()
+    rs.stop()
+
+
+async def ipv6():
+    # No bind address: every IPv4 and IPv6 address, both listeners.
+    rs = Roost(BIN, bind=None).start()
+    for url in ("http://127.0.0.1:%d/healthz" % rs.http_port, "http://[::1]:%d/healthz" % rs.http_port):
+        out = subprocess.run(["curl", "-sS", url], capture_output=True, text=True)
+        check("listening on every address: %s" % url, '"status":"ok"' in out.stdout, out.stderr)
+    out = subprocess.run(["curl", "-sS", "--cacert", os.path.join(rs.data, "ca.crt"),
+                          "https://localhost:%d/healthz" % rs.https_port, "--resolve",
+                          "localhost:%d:[::1]" % rs.https_port], capture_output=True, text=True)
+    check("HTTPS over IPv6 verifies (the certificate names ::1 too)", '"status":"ok"' in out.stdout, out.stderr)
+    ws = await websockets.connect("ws://[::1]:%d/ws" % rs.http_port, subprotocols=["roost.v1"])
+    c = Client(ws)
+    await c.send({"type": "hello", "nick": "six"})
+    check("WebSocket over IPv6", (await c.wait("welcome"))["nick"] == "six")
+    await c.close()
+    rs.stop()
+
+
+def http_rate_limit():
+    rs = Roost(BIN, "--addr-rate", "1", "--addr-burst", "2").start()
+    h = {"Content-Type": "text/plain"}
+    got = [rs.http("POST", "/api/rooms/meter/messages", b"tick", h) for _ in range(3)]
+    st, hdrs, body = got[2]
+    hdrs = {k.lower(): v for k, v in hdrs.items()}
+    check("HTTP posts beyond the per-address rate: 429 rate_limited with Retry-After",
+          [g[0] for g in got] == [201, 201, 429] and body["error"]["code"] == "rate_limited"
+          and hdrs.get("retry-after", "").isdigit(), "%s %s" % ([g[0] for g in got], hdrs))
+    st, _, body = rs.http("GET", "/api/rooms/meter/messages")
+    check("a refused post stores nothing", body["head"] == 2)
+    time.sleep(1.1)
+    st, _, _ = rs.http("POST", "/api/rooms/meter/messages", b"tock", h)
+    check("after Retry-After the address may post again", st == 201)
+    rs.stop()
+
+
+async def main():
+    rs = Roost(BIN).start()
+    try:
+        await R.run("chat basics", chat_basics(rs))
+        await R.run("direct messages", dms(rs))
+        await R.run("error codes", error_codes(rs))
+        await R.run("repeated errors", repeated_errors_close(rs))
+        await R.run("frame too large", frame_too_large(rs))
+        await R.run("origin", origin_checked(rs))
+        await R.run("recovery", recovery(rs))
+        try:
+            http_api(rs)
+            sse(rs)
+            page_headers(rs)
+        except Exception as e:
+            check("http api", False, repr(e))
+        await R.run("tls", tls(rs))
+    finally:
+        rs.stop()
+    await R.run("shutdown and epoch", shutdown_and_epoch(()))
+    await R.run("slow consumer", slow_consumer())
+    await R.run("tokens", tokens())
+    await R.run("tables full", tables_full())
+    await R.run("connection limits", connection_limits())
+    await R.run("timeouts", timeouts())
+    await R.run("ipv6", ipv6())
+    try:
+        http_rate_limit()
+    except Exception as e:
+        check("http rate limit", False, repr(e))
+
+
+asyncio.run(main())
+sys.exit(R.finish())
