@@ -40,6 +40,7 @@ struct Conn {
     int frag;           // pool buffer index + 1 (0 = none)
     std::uint32_t frag_len;
     bool bye_written;   // the core's last frame is out; close at the next WRITEABLE
+    bool close_started; // the close frame is lws's now: WRITEABLE has nothing more to do
 
     // Server-Sent Events: the room and the next seq to send.
     std::uint32_t sse_room;

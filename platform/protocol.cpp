@@ -123,10 +123,18 @@ int ws_receive(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_
 }
 
 int ws_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
+    if (c.close_started || c.sid == 0) {
+        // lws is sending the close frame and waiting for the client's; a
+        // writable callback asked for earlier must not close again: that
+        // would drop the connection at once, and the client's next frame
+        // would meet a reset that can swallow the close frame (1006).
+        return 0;
+    }
     const std::uint16_t code = rt.broker.close_code(c.sid);
     if (c.bye_written) {
         // lws calls WRITEABLE only once what it buffered of earlier frames
         // (the bye) is on the wire: now the close frame.
+        c.close_started = true;
         return close_with(wsi, code, code == 4008 ? "slow consumer" : code == 1001 ? "shutdown" : "policy");
     }
     Frame f;
