@@ -33,13 +33,19 @@ Broker::Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport
     }
     sessions_.resize(L.max_sessions);
     subs_.resize(std::size_t{L.max_sessions} * L.rooms_per_session);
-    control_.resize(std::size_t{L.max_sessions} * L.control_bytes);
+    // The big byte tables are default-initialized: their pages stay out of
+    // RSS until a session or nick first writes them (reserved, bounded, and
+    // resident only as far as used). Their contents are read only up to the
+    // lengths kept beside them.
+    control_size_ = std::size_t{L.max_sessions} * L.control_bytes;
+    control_.reset(new char[control_size_]);
     for (std::uint32_t i = 0; i < L.max_sessions; ++i) {
         sessions_[i].first_sub = i * L.rooms_per_session;
         sessions_[i].control = &control_[std::size_t{i} * L.control_bytes];
     }
     nicks_.resize(L.max_nicks);
-    keys_.resize(std::size_t{L.max_nicks} * L.max_key);
+    keys_size_ = std::size_t{L.max_nicks} * L.max_key;
+    keys_.reset(new char[keys_size_]);
     for (std::uint32_t i = 0; i < L.max_nicks; ++i) {
         nicks_[i].key = &keys_[std::size_t{i} * L.max_key];
     }
@@ -53,8 +59,8 @@ Broker::Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport
 
     reserved_ = std::size_t{L.max_rooms} * RoomRing::reserved_bytes(L.ring_msgs, L.ring_bytes, L.headroom) +
                 rooms_.size() * sizeof(Room) + reads_.size() * sizeof(ReadMark) +
-                sessions_.size() * sizeof(Session) + subs_.size() * sizeof(Subscription) + control_.size() +
-                nicks_.size() * sizeof(Nick) + keys_.size() + encode_.size() + frame_.size() +
+                sessions_.size() * sizeof(Session) + subs_.size() * sizeof(Subscription) + control_size_ +
+                nicks_.size() * sizeof(Nick) + keys_size_ + encode_.size() + frame_.size() +
                 std::size_t{L.max_timers} * 32;
 }
 

@@ -186,9 +186,11 @@ private:
     std::vector<ReadMark> reads_;
     std::vector<Session> sessions_;
     std::vector<Subscription> subs_;
-    std::vector<char> control_;
+    std::unique_ptr<char[]> control_; // untouched until used: RSS follows use
+    std::size_t control_size_ = 0;
     std::vector<Nick> nicks_;
-    std::vector<char> keys_;
+    std::unique_ptr<char[]> keys_;
+    std::size_t keys_size_ = 0;
     std::vector<char> frame_;   // headroom + one batched frame
     std::vector<char> encode_;  // one encoded event
     std::uint32_t sessions_open_ = 0;

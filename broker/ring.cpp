@@ -50,7 +50,9 @@ std::uint64_t hash_cid(std::string_view sender_lower, std::string_view cid) {
 
 RoomRing::RoomRing(std::uint32_t slots, std::uint32_t bytes, std::uint32_t headroom)
     : nslots_(slots == 0 ? 1 : slots), nbytes_(bytes), headroom_(headroom),
-      arena_(new char[bytes == 0 ? 1 : bytes]()), slots_(new Slot[nslots_]()) {}
+      // Default-initialized: the arena's pages become resident as messages
+      // fill them; a slot is read only while its seq is held.
+      arena_(new char[bytes == 0 ? 1 : bytes]), slots_(new Slot[nslots_]) {}
 
 std::size_t RoomRing::reserved_bytes(std::uint32_t slots, std::uint32_t bytes, std::uint32_t headroom) {
     (void)headroom; // headroom lives inside the arena

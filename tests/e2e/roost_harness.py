@@ -20,8 +20,9 @@ import websockets
 class Roost:
     """One running roost process."""
 
-    def __init__(self, binary, *args, data=None, bind="127.0.0.1"):
+    def __init__(self, binary, *args, data=None, bind="127.0.0.1", env=None):
         self.binary = binary
+        self.env = env
         self.tmp = tempfile.mkdtemp(prefix="roost-e2e-")
         self.data = data or os.path.join(self.tmp, "data")
         self.log_path = os.path.join(self.tmp, "roost.log")
@@ -31,7 +32,8 @@ class Roost:
     def start(self):
         self.log = open(self.log_path, "w")
         cmd = [self.binary, "--http-port", "0", "--https-port", "0", "--data", self.data] + self.args
-        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT)
+        env = dict(os.environ, **self.env) if self.env else None
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20
         while time.time() < deadline:
             text = open(self.log_path).read()
