@@ -8,7 +8,8 @@
 #   make test                     ASan+UBSan build, every test through ctest
 #   make cross TARGET=aarch64     build/aarch64/roost (also armhf, riscv64)
 #   make cross-test TARGET=...    that build's unit tests under qemu-user
-#   make bench                    benchmarks (release build), results in build/bench/
+#   make bench                    benchmarks: core costs, Roost vs Node ws/Socket.IO/mosquitto (build/bench/)
+#   make bench-full               the long comparison (rooms of 10/100/1,000, 10,000 idle connections)
 #   make bench-loop               poll() vs libuv event loop at 0-9,000 idle connections
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer run of the protocol decoder (clang)
 #   make clean / distclean        remove Roost's builds / everything under build/
@@ -83,10 +84,24 @@ cross: check-target
 cross-test: cross
 	cd $(BUILD)/$(TARGET)$(V) && ctest --output-on-failure -L unit
 
-bench: deps-host
+# make bench: the core's costs, then Roost side by side with Node ws,
+# Socket.IO and mosquitto under roost-bench (a few minutes; bench-full: the
+# long version). Installs mosquitto and the peers' npm packages first.
+bench: bench-build
+	$(BUILD)/bench-host$(V)/bench/roost-core-bench $(BUILD)/bench/core.json
+	/usr/bin/python3 bench/compare.py $(BUILD)/bench-host$(V)
+
+bench-full: bench-build
+	$(BUILD)/bench-host$(V)/bench/roost-core-bench $(BUILD)/bench/core.json
+	/usr/bin/python3 bench/compare.py $(BUILD)/bench-host$(V) --full
+
+.PHONY: bench-build bench-full
+bench-build: deps-host
+	@cmake/install-packages.sh bench
+	@command -v npm >/dev/null 2>&1 || cmake/install-packages.sh node
+	@cd bench/peers && npm ci --silent --no-audit --no-fund
 	$(call roost_build,bench-host,host,-DCMAKE_BUILD_TYPE=Release -DROOST_BUILD_TESTS=OFF -DROOST_BUILD_BENCH=ON)
 	@mkdir -p $(BUILD)/bench
-	$(BUILD)/bench-host$(V)/bench/roost-core-bench $(BUILD)/bench/core.json
 
 # Both event loops, release builds, against 0 to 9,000 idle WebSockets: ping
 # round trips (p50/p99), server CPU per round trip, RSS. build/bench/loop.json.
