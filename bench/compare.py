@@ -87,6 +87,7 @@ def run_gen(server, *args, tls=False):
     port = server.tls_port if tls else server.port
     cmd = pinned(GEN_CORE, [GEN, "--port", str(port), "--tls", "1" if tls else "0", "--dialect", server.dialect, "--server-pid",
                             str(server.proc.pid), "--label", server.name] + [str(a) for a in args])
+    print("  %s: %s" % (server.name, " ".join(str(a) for a in args)), file=sys.stderr, flush=True)
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     line = r.stdout.strip().splitlines()[-1] if r.stdout.strip() else ""
     if not line.startswith("{"):
@@ -118,7 +119,7 @@ def servers():
         open(conf, "w").write("listener %d 127.0.0.1\nallow_anonymous true\nmax_connections -1\n"
                               "max_queued_messages 100000\n" % port)
         out.append(Server("mosquitto", [mosq, "-c", conf], dialect="mqtt", port=port))
-    out.append(Server("null (1 send/delivery)", [GEN, "serve", "--port", "0"]))
+    out.append(Server("null-server", [GEN, "serve", "--port", "0"]))
     return out
 
 
@@ -187,21 +188,26 @@ def main():
             ("TLS: fan-out deliveries/s", lambda r: r.get("tls_fanout_%d" % n, {}).get("deliveries_per_s"), True),
             ("TLS: RSS per idle connection, bytes", lambda r: r.get("tls_idle", {}).get("rss_per_conn_bytes"), False)]
     names = [r["name"] for r in results]
-    width = max(len(x) for x in names + ["metric"]) + 2
-    print()
-    print("%-34s" % "metric" + "".join("%*s" % (width, x) for x in names))
     roost = results[0]
+    table = [["metric"] + names]
     for label, get, higher_better in rows:
-        line = "%-34s" % label
+        line = [label]
         for r in results:
             v = get(r)
             cell = fmt(v)
             if r is not roost and v and get(roost):
-                ratio = get(roost) / v
-                cell += " (%.1fx)" % ratio
-            line += "%*s" % (width, cell)
-        print(line)
-    print("(ratio in brackets: Roost / peer)")
+                cell += " (%.1fx)" % (get(roost) / v)
+            line.append(cell)
+        table.append(line)
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    print()
+    for row in table:
+        print(row[0].ljust(widths[0]) + "".join("  " + c.rjust(w) for c, w in zip(row[1:], widths[1:])))
+    with open(os.path.join(OUT, "compare-full.md" if FULL else "compare.md"), "w") as md:
+        md.write("| " + " | ".join(table[0]) + " |\n|" + "---|" * len(table[0]) + "\n")
+        for row in table[1:]:
+            md.write("| " + " | ".join(row) + " |\n")
+    print("(ratio in brackets: Roost / peer; null-server: roost-bench's own do-nothing server, one send() per delivery)")
     for r in results:
         for k, v in r.items():
             if isinstance(v, dict) and v.get("generator_saturated"):

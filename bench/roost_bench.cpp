@@ -150,7 +150,7 @@ struct Options {
     int conns = 1000;
     int slow = 0;
     double rate = 0;     // messages/s; 0 = closed loop
-    int window = 0;      // closed loop: outstanding messages (default: 64 / members, at least 1)
+    int window = 128;    // closed loop: messages the slowest member may lack
     double seconds = 5;
     int size = 100;      // message text bytes
     int server_pid = 0;
@@ -191,14 +191,18 @@ private:
     mbedtls_ctr_drbg_context drbg_;
 };
 
+// The socket rides in the context pointer itself: Conn objects move when
+// the connection table grows.
+int fd_of(void* ctx) { return static_cast<int>(reinterpret_cast<std::intptr_t>(ctx)); }
+
 int bio_send(void* ctx, const unsigned char* p, std::size_t n) {
-    const ssize_t w = ::send(*static_cast<int*>(ctx), p, n, MSG_NOSIGNAL);
+    const ssize_t w = ::send(fd_of(ctx), p, n, MSG_NOSIGNAL);
     if (w >= 0) return static_cast<int>(w);
     return errno == EAGAIN ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 int bio_recv(void* ctx, unsigned char* p, std::size_t n) {
-    const ssize_t r = ::recv(*static_cast<int*>(ctx), p, n, 0);
+    const ssize_t r = ::recv(fd_of(ctx), p, n, 0);
     if (r >= 0) return static_cast<int>(r);
     return errno == EAGAIN ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_NET_RECV_FAILED;
 }
@@ -277,7 +281,14 @@ private:
         const int r = mbedtls_ssl_read(c.ssl, reinterpret_cast<unsigned char*>(p), n);
         if (r >= 0) return r;
         if (r == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY) return 0;
-        errno = r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE ? EAGAIN : EIO;
+        if (r == MBEDTLS_ERR_SSL_WANT_READ || r == MBEDTLS_ERR_SSL_WANT_WRITE) {
+            errno = EAGAIN;
+            return -1;
+        }
+        char why[128];
+        mbedtls_strerror(r, why, sizeof why);
+        std::fprintf(stderr, "roost-bench: TLS read: %s (-0x%04x)\n", why, static_cast<unsigned>(-r));
+        errno = EIO;
         return -1;
     }
 
@@ -484,7 +495,8 @@ private:
                     close_conn(id, "TLS setup");
                     return;
                 }
-                mbedtls_ssl_set_bio(c.ssl, &c.fd, bio_send, bio_recv, nullptr);
+                mbedtls_ssl_set_bio(c.ssl, reinterpret_cast<void*>(static_cast<std::intptr_t>(c.fd)), bio_send,
+                                    bio_recv, nullptr);
                 c.state = State::handshaking;
                 handshake(id);
             } else if (o_.dialect == Dialect::mqtt) {
@@ -522,9 +534,22 @@ private:
         }
     }
 
-    void loop_once(int timeout_ms) {
+    void loop_once(int timeout_ms) { loop_once_us(timeout_ms < 0 ? -1 : static_cast<std::int64_t>(timeout_ms) * 1000); }
+
+    // Waits up to `timeout_us` (epoll_pwait2: open-loop pacing below a
+    // millisecond must sleep, not spin, or the generator's CPU reads 100 %).
+    void loop_once_us(std::int64_t timeout_us) {
         epoll_event evs[256];
-        const int n = epoll_wait(ep_, evs, 256, timeout_ms);
+        int n = 0;
+        if (timeout_us < 0) {
+            n = epoll_wait(ep_, evs, 256, -1);
+        } else {
+            timespec ts{};
+            ts.tv_sec = static_cast<time_t>(timeout_us / 1000000);
+            ts.tv_nsec = static_cast<long>((timeout_us % 1000000) * 1000);
+            n = epoll_pwait2(ep_, evs, 256, &ts, nullptr);
+            if (n < 0 && errno == ENOSYS) n = epoll_wait(ep_, evs, 256, static_cast<int>(timeout_us / 1000));
+        }
         for (int i = 0; i < n; ++i) {
             const int id = static_cast<int>(evs[i].data.u32);
             if (conns_[id].state == State::closed) continue;
@@ -560,6 +585,15 @@ private:
             }
             loop_once(10);
         }
+    }
+
+    // Messages the slowest reading member has received.
+    std::uint64_t slowest_member() const {
+        std::uint64_t least = UINT64_MAX;
+        for (const Conn& c : conns_) {
+            if (c.member && c.reading && c.state == State::ready) least = std::min(least, c.got);
+        }
+        return least == UINT64_MAX || least > sent_ ? sent_ : least;
     }
 
     int fanout();
@@ -660,7 +694,14 @@ std::size_t Generator::parse_ws(int id, const char* p, std::size_t n) {
         } else if (op == 9) {
             ws_send(id, payload, 10);
         } else if (op == 8) {
-            close_conn(id, "close frame");
+            char why[160];
+            const unsigned code = payload.size() >= 2 ? (static_cast<unsigned char>(payload[0]) << 8u) |
+                                                            static_cast<unsigned char>(payload[1])
+                                                      : 0u;
+            std::snprintf(why, sizeof why, "close frame %u %.*s", code,
+                          static_cast<int>(payload.size() > 2 ? std::min<std::size_t>(payload.size() - 2, 100) : 0),
+                          payload.size() > 2 ? payload.data() + 2 : "");
+            close_conn(id, why);
             return n;
         }
         if (conns_[id].state == State::closed) return n;
@@ -797,9 +838,10 @@ int Generator::fanout() {
     rss_before_kb_ = rss_max_kb_ = s0.rss_kb;
     const double g0 = own_cpu_s();
     const std::uint64_t t0 = now_us(), end = t0 + static_cast<std::uint64_t>(o_.seconds * 1e6);
-    const int window = o_.window > 0 ? o_.window : std::max(1, 64 / std::max(1, counted / 16 + 1));
+    const int window = std::max(1, o_.window);
     delivered_ = 0;
     sent_ = 0;
+    for (Conn& c : conns_) c.got = 0; // the backlog a join brought is not counted
     std::uint64_t next_rss = t0 + 200000;
     if (o_.rate > 0) {
         const double interval = 1e6 / o_.rate;
@@ -810,8 +852,7 @@ int Generator::fanout() {
                 ++n;
             }
             const std::uint64_t due = t0 + static_cast<std::uint64_t>(static_cast<double>(n) * interval);
-            const auto wait_ms = static_cast<int>(due > now ? (due - now) / 1000 : 0);
-            loop_once(wait_ms);
+            loop_once_us(static_cast<std::int64_t>(due > now ? due - now : 0));
             if (now > next_rss) {
                 rss_max_kb_ = std::max(rss_max_kb_, read_proc(o_.server_pid).rss_kb);
                 next_rss = now + 200000;
@@ -819,7 +860,9 @@ int Generator::fanout() {
         }
     } else {
         for (std::uint64_t now = t0; now < end; now = now_us()) {
-            while ((sent_ - delivered_ / static_cast<std::uint64_t>(counted)) < static_cast<std::uint64_t>(window)) {
+            // The window is what the slowest reading member still lacks, so
+            // no member falls further behind than the window.
+            while (sent_ - slowest_member() < static_cast<std::uint64_t>(window)) {
                 say(publisher, now_us());
             }
             loop_once(1);
@@ -1053,7 +1096,7 @@ void usage() {
         "  --conns N                       idle connections (1000)\n"
         "  --slow K                        members that stop reading (0)\n"
         "  --rate R                        open loop: messages/s from the publisher; 0 = closed loop (0)\n"
-        "  --window W                      closed loop: messages outstanding (64/(members/16+1))\n"
+        "  --window W                      closed loop: messages the slowest member may lack (128; below the ring)\n"
         "  --seconds S                     duration (5)\n"
         "  --size B                        message text bytes (100)\n"
         "  --server-pid PID                read the server's CPU time and RSS from /proc\n"
