@@ -32,7 +32,7 @@ Broker::Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport
         rooms_[i].reads = &reads_[std::size_t{i} * L.reads_per_room];
     }
     sessions_.resize(L.max_sessions);
-    subs_.resize(std::size_t{L.max_sessions} * L.rooms_per_session);
+    subs_ = ZeroTable<Subscription>(std::size_t{L.max_sessions} * L.rooms_per_session);
     // The big byte tables are default-initialized: their pages stay out of
     // RSS until a session or nick first writes them (reserved, bounded, and
     // resident only as far as used). Their contents are read only up to the

@@ -185,7 +185,7 @@ private:
     std::vector<std::unique_ptr<RoomRing>> rings_;
     std::vector<ReadMark> reads_;
     std::vector<Session> sessions_;
-    std::vector<Subscription> subs_;
+    ZeroTable<Subscription> subs_;
     std::unique_ptr<char[]> control_; // untouched until used: RSS follows use
     std::size_t control_size_ = 0;
     std::vector<Nick> nicks_;

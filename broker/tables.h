@@ -14,7 +14,11 @@
 #include "broker/rate_limit.h"
 
 #include <cstdint>
+#include <cstdlib>
+#include <new>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 namespace roost {
 
@@ -59,6 +63,9 @@ struct Room {
 };
 
 // A session's membership of one room and its cursor in the room's ring.
+// Subscriptions live in a ZeroTable: an entry that was never written is all
+// zero bytes, which reads as used == false, and no other field of an unused
+// entry is ever read (an entry is reset to Subscription{} before use).
 struct Subscription {
     bool used = false;
     bool joined_pending = false; // the `joined` event is still to be written
@@ -99,6 +106,38 @@ struct Nick {
     char* key = nullptr;       // max_key bytes, owned by Broker
     std::uint32_t key_len = 0; // 0: not owned
     std::uint32_t connections = 0;
+};
+
+// A fixed array of `n` T from calloc: a large table comes straight from the
+// kernel's zero pages, so it reserves its memory at start but costs RSS
+// only where entries are written. For trivially copyable types whose
+// all-zero bytes are a valid "unused" entry (documented on the type).
+template <typename T>
+class ZeroTable {
+    static_assert(std::is_trivially_copyable_v<T> && std::is_trivially_destructible_v<T>,
+                  "ZeroTable holds plain data only");
+
+public:
+    ZeroTable() = default;
+    explicit ZeroTable(std::size_t n) : data_(static_cast<T*>(std::calloc(n == 0 ? 1 : n, sizeof(T)))), size_(n) {
+        if (data_ == nullptr) throw std::bad_alloc();
+    }
+    ZeroTable(const ZeroTable&) = delete;
+    ZeroTable& operator=(const ZeroTable&) = delete;
+    ZeroTable(ZeroTable&& o) noexcept : data_(o.data_), size_(o.size_) { o.data_ = nullptr, o.size_ = 0; }
+    ZeroTable& operator=(ZeroTable&& o) noexcept {
+        std::swap(data_, o.data_);
+        std::swap(size_, o.size_);
+        return *this;
+    }
+    ~ZeroTable() { std::free(data_); }
+    T& operator[](std::size_t i) { return data_[i]; }
+    const T& operator[](std::size_t i) const { return data_[i]; }
+    std::size_t size() const { return size_; }
+
+private:
+    T* data_ = nullptr;
+    std::size_t size_ = 0;
 };
 
 } // namespace roost

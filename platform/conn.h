@@ -8,6 +8,7 @@
 
 #include <libwebsockets.h>
 
+#include <cstddef>
 #include <cstdint>
 
 namespace roost {
@@ -49,6 +50,10 @@ struct Conn {
 };
 
 // The one lws protocol ("roost.v1"): HTTP, WebSocket and SSE on every vhost.
+// The most lws reads from a WebSocket per pass, and the size of the receive
+// buffer it keeps for each (see roost_protocol() and rx_arena.h).
+inline constexpr std::size_t kWsRxBuffer = 4096;
+
 struct lws_protocols roost_protocol();
 
 // http_api.cpp: everything HTTP (page, API, SSE, health, metrics).

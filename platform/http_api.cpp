@@ -10,6 +10,7 @@
 #include "platform/conn.h"
 #include "platform/os.h"
 #include "platform/runtime.h"
+#include "platform/rx_arena.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -281,6 +282,8 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
     line("roost_memory_reserved_bytes", "Bytes the core reserved at start.", "gauge", rt.broker.reserved_bytes());
     line("roost_memory_resident_bytes", "Resident memory of the process.", "gauge", resident_bytes());
     line("roost_buffers_in_use", "Request buffers lent out.", "gauge", rt.pool.in_use());
+    line("roost_ws_receive_buffers", "WebSocket receive buffers lent out (resident only where written).", "gauge",
+         rx_arena_in_use());
     if (n < cap) {
         const int k2 = std::snprintf(out + n, cap - n, "# HELP roost_ring_fill Messages held per room.\n# TYPE roost_ring_fill gauge\n");
         n += k2 > 0 ? static_cast<std::size_t>(k2) : 0;

@@ -249,8 +249,9 @@ struct lws_protocols roost_protocol() {
     // publisher's read brings in before the members' writes, i.e. how large
     // the batches get (room of 100: 1 KiB -> 870k deliveries per server
     // CPU-second, 4 KiB -> 1.5M). Frames larger than one piece are
-    // reassembled above, in the pool.
-    return {"roost.v1", callback, sizeof(Conn), 4096, 0, nullptr, 0};
+    // reassembled above, in the pool. The buffers live in the RxArena, where
+    // they cost RSS only once lws writes into them.
+    return {"roost.v1", callback, sizeof(Conn), kWsRxBuffer, 0, nullptr, 0};
 }
 
 } // namespace roost

@@ -13,7 +13,7 @@
 namespace roost {
 
 BufferPool::BufferPool(std::uint32_t count, std::uint32_t size)
-    : size_(size), storage_(std::size_t{count} * size), lent_(count, 0) {}
+    : size_(size), storage_(new char[std::size_t{count} * size]), lent_(count, 0) {}
 
 int BufferPool::acquire() {
     for (std::size_t i = 0; i < lent_.size(); ++i) {

@@ -35,7 +35,7 @@ public:
 private:
     std::uint32_t size_;
     std::uint32_t in_use_ = 0;
-    std::vector<char> storage_;
+    std::unique_ptr<char[]> storage_; // default-initialized: resident only once lent and written
     std::vector<std::uint8_t> lent_;
 };
 

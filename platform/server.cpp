@@ -5,6 +5,7 @@
 #include "platform/conn.h"
 #include "platform/os.h"
 #include "platform/runtime.h"
+#include "platform/rx_arena.h"
 
 #include <libwebsockets.h>
 #if defined(ROOST_WITH_LIBUV)
@@ -190,6 +191,8 @@ std::string Server::reserved_report() const { return rt_ ? rt_->broker.reserved_
 
 bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string& err) {
     rt_ = std::make_unique<Runtime>(settings, tls, g_clock, g_random);
+    // lws asks for rx_buffer_size + LWS_PRE + 4 bytes per WebSocket.
+    install_rx_arena(rt_->conn_slots.size(), kWsRxBuffer + LWS_PRE + 4);
     lws_context_creation_info info{};
     info.user = rt_.get();
     info.timeout_secs = static_cast<unsigned int>(settings.handshake_timeout_s);

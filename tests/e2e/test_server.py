@@ -147,6 +147,41 @@ async def frame_too_large(rs):
     check("a frame over max_frame closes with 1009", c.ws.close_code == 1009, "code %s" % c.ws.close_code)
 
 
+def ws_receive_buffers(rs):
+    text = rs.http("GET", "/metrics")[2]
+    return int(re.search(r"^roost_ws_receive_buffers (\d+)", text, re.M).group(1))
+
+
+async def receive_buffers(rs):
+    # lws's per-WebSocket receive buffers come from Roost's arena: one per
+    # open WebSocket, written by control frames and long frames, given back
+    # at close.
+    before = ws_receive_buffers(rs)
+    a, b, c = [await Client.connect(rs, n) for n in ("rb1", "rb2", "rb3")]
+    check("one receive buffer per open WebSocket", ws_receive_buffers(rs) == before + 3,
+          "%d -> %d" % (before, ws_receive_buffers(rs)))
+    pong = await a.ws.ping(b"p" * 100)
+    await asyncio.wait_for(pong, 5)
+    check("a ping with a payload is answered", True)
+    await a.send({"type": "join", "room": "long"})
+    await b.send({"type": "join", "room": "long"})
+    await a.wait("joined")
+    await b.wait("joined")
+    # 2,000 characters written as JSON escapes: a 12 KB frame, three times
+    # the receive buffer, so lws hands it over in pieces.
+    long_text = "".join(chr(0x41 + i % 26) for i in range(2000))
+    frame = '{"type":"say","room":"long","text":"%s"}' % "".join("\\u%04x" % ord(ch) for ch in long_text)
+    await a.send(frame)
+    m = await b.wait("msg", room="long")
+    check("a frame longer than the receive buffer (%d bytes) arrives whole" % len(frame), m["text"] == long_text)
+    for x in (a, b, c):
+        await x.close()
+    deadline = time.time() + 5
+    while ws_receive_buffers(rs) != before and time.time() < deadline:
+        await asyncio.sleep(0.05)
+    check("the buffers are given back at close", ws_receive_buffers(rs) == before, "%d" % ws_receive_buffers(rs))
+
+
 async def origin_checked(rs):
     try:
         ws = await websockets.connect(rs.ws_url, origin="http://evil.example", subprotocols=["roost.v1"])
@@ -606,6 +641,7 @@ async def main():
         await R.run("error codes", error_codes(rs))
         await R.run("repeated errors", repeated_errors_close(rs))
         await R.run("frame too large", frame_too_large(rs))
+        await R.run("receive buffers", receive_buffers(rs))
         await R.run("origin", origin_checked(rs))
         await R.run("recovery", recovery(rs))
         try:
