@@ -30,6 +30,7 @@ ROOST = os.path.join(BUILD, "roost")
 OUT = os.path.join(HERE, "..", "build", "bench")
 CORES = os.cpu_count() or 1
 SERVER_CORE, GEN_CORE = "0", "1" if CORES > 1 else "0"
+COMMON_LOAD = 50000.0  # deliveries/s every server carries, for latency at equal load
 
 soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
 resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -67,9 +68,9 @@ class Server:
             time.sleep(0.05)
         raise RuntimeError("%s did not start: %s" % (self.name, open(self.log.name).read()[-2000:]))
 
-    def rss_kb(self):
+    def rss_kb(self, field="VmRSS:"):
         for line in open("/proc/%d/status" % self.proc.pid):
-            if line.startswith("VmRSS:"):
+            if line.startswith(field):
                 return int(line.split()[1])
         return 0
 
@@ -117,7 +118,7 @@ def servers():
         conf = os.path.join(tempfile.mkdtemp(prefix="bench-mosq-"), "mosquitto.conf")
         port = free_port()
         open(conf, "w").write("listener %d 127.0.0.1\nallow_anonymous true\nmax_connections -1\n"
-                              "max_queued_messages 100000\n" % port)
+                              "max_queued_messages 100000\nset_tcp_nodelay true\n" % port)
         out.append(Server("mosquitto", [mosq, "-c", conf], dialect="mqtt", port=port))
     out.append(Server("null-server", [GEN, "serve", "--port", "0"]))
     return out
@@ -139,6 +140,11 @@ def suite(server):
     server.start()
     try:
         res["idle_rss_kb"] = server.rss_kb()
+        res["idle_anon_kb"] = server.rss_kb("RssAnon:")
+        if server.name == "roost":
+            import urllib.request
+            text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % server.port, timeout=5).read().decode()
+            res["reserved_kb"] = int(re.search(r"^roost_memory_reserved_bytes (\d+)", text, re.M).group(1)) // 1024
         for n in rooms:
             cl = run_gen(server, "--scenario", "fanout", "--members", n, "--seconds", secs)
             res["fanout_%d" % n] = cl
@@ -148,6 +154,9 @@ def suite(server):
             rate = max(1.0, cl["deliveries_per_s"] / 2 / (n - 0))
             res["latency_%d" % n] = run_gen(server, "--scenario", "fanout", "--members", n, "--rate", "%.1f" % rate,
                                             "--seconds", secs)
+            # The same offered load for every server: 50,000 deliveries/s.
+            res["common_%d" % n] = run_gen(server, "--scenario", "fanout", "--members", n, "--rate",
+                                           "%.1f" % (COMMON_LOAD / n), "--seconds", secs)
         res["all2all"] = run_gen(server, "--scenario", "all2all", "--members", 20, "--seconds", secs)
         if server.dialect == "roost" and server.name == "roost":
             base = res.get("latency_100", {})
@@ -177,16 +186,29 @@ def main():
         sys.exit("compare.py: build %s first (make bench)" % BUILD)
     os.makedirs(OUT, exist_ok=True)
     results = [suite(s) for s in servers()]
-    n = 1000 if FULL else 100
-    rows = [("fan-out deliveries/s (room of %d)" % n, lambda r: r.get("fanout_%d" % n, {}).get("deliveries_per_s"), True),
-            ("deliveries per server CPU-s", lambda r: r.get("fanout_%d" % n, {}).get("deliveries_per_server_cpu_s"), True),
-            ("p50 us at half max rate", lambda r: r.get("latency_%d" % n, {}).get("p50_us"), False),
-            ("p99 us at half max rate", lambda r: r.get("latency_%d" % n, {}).get("p99_us"), False),
-            ("all-to-all rounds/s (20)", lambda r: r.get("all2all", {}).get("iterations_per_s"), True),
-            ("idle RSS KB", lambda r: r.get("idle_rss_kb"), False),
-            ("RSS per idle connection, bytes", lambda r: r.get("idle", {}).get("rss_per_conn_bytes"), False),
-            ("TLS: fan-out deliveries/s", lambda r: r.get("tls_fanout_%d" % n, {}).get("deliveries_per_s"), True),
-            ("TLS: RSS per idle connection, bytes", lambda r: r.get("tls_idle", {}).get("rss_per_conn_bytes"), False)]
+    rooms = [10, 100, 1000] if FULL else [100]
+    n = rooms[-1]
+
+    def get(key, field):
+        return lambda r: r.get(key, {}).get(field)
+
+    rows = []
+    for m in rooms:
+        rows += [("room of %d: fan-out deliveries/s" % m, get("fanout_%d" % m, "deliveries_per_s"), True),
+                 ("room of %d: deliveries per server CPU-s" % m, get("fanout_%d" % m, "deliveries_per_server_cpu_s"),
+                  True),
+                 ("room of %d: p50 us at half its max rate" % m, get("latency_%d" % m, "p50_us"), False),
+                 ("room of %d: p99 us at half its max rate" % m, get("latency_%d" % m, "p99_us"), False),
+                 ("room of %d: p50 us at 50k deliveries/s" % m, get("common_%d" % m, "p50_us"), False),
+                 ("room of %d: p99 us at 50k deliveries/s" % m, get("common_%d" % m, "p99_us"), False),
+                 ("room of %d: p99.9 us at 50k deliveries/s" % m, get("common_%d" % m, "p999_us"), False)]
+    rows += [("all-to-all rounds/s (20 clients)", get("all2all", "iterations_per_s"), True),
+             ("idle RSS KB", lambda r: r.get("idle_rss_kb"), False),
+             ("idle private (anonymous) RSS KB", lambda r: r.get("idle_anon_kb"), False),
+             ("RSS per idle connection, bytes (%s)" % ("10,000" if FULL else "2,000"),
+              get("idle", "rss_per_conn_bytes"), False),
+             ("TLS, room of %d: fan-out deliveries/s" % n, get("tls_fanout_%d" % n, "deliveries_per_s"), True),
+             ("TLS: RSS per idle connection, bytes", get("tls_idle", "rss_per_conn_bytes"), False)]
     names = [r["name"] for r in results]
     roost = results[0]
     table = [["metric"] + names]
@@ -216,8 +238,11 @@ def main():
                 print("note: %s %s: %s" % (r["name"], k, v["error"].strip().splitlines()[-1]))
     if "slow" in roost:
         s, b = roost["slow"], roost.get("latency_100", {})
-        print("slow consumer (5 of 100 stop reading): p99 %s us vs %s us without; server RSS max %s KB, "
-              "before %s KB" % (s.get("p99_us"), b.get("p99_us"), s.get("server_rss_max_kb"), s.get("server_rss_before_kb")))
+        print("slow consumer (5 of 100 stop reading, same rate): p99 %s us vs %s us without; server RSS %s KB before, "
+              "%s KB at most (idle %s KB + reserved %s KB = %s KB budget)"
+              % (s.get("p99_us"), b.get("p99_us"), s.get("server_rss_before_kb"), s.get("server_rss_max_kb"),
+                 roost.get("idle_rss_kb"), roost.get("reserved_kb"),
+                 (roost.get("idle_rss_kb") or 0) + (roost.get("reserved_kb") or 0)))
     path = os.path.join(OUT, "compare-full.json" if FULL else "compare.json")
     json.dump(results, open(path, "w"), indent=1)
     print("results: %s" % os.path.relpath(path))

@@ -231,6 +231,9 @@ public:
             std::exit(1);
         }
         std::snprintf(key_, sizeof key_, "dGhlIHNhbXBsZSBub25jZQ==");
+        // A room of its own per run: a broker that keeps history (Roost)
+        // would otherwise replay an earlier run's messages at join.
+        std::snprintf(room_, sizeof room_, "bench%d", static_cast<int>(getpid() % 100000));
         mask_[0] = 0x37, mask_[1] = 0xfa, mask_[2] = 0x21, mask_[3] = 0x3d;
     }
 
@@ -399,7 +402,9 @@ private:
         if (o_.dialect == Dialect::mqtt) {
             mqtt_subscribe(id);
         } else {
-            event(id, "join", "{\"room\":\"bench\"}");
+            char j[64];
+            std::snprintf(j, sizeof j, "{\"room\":\"%s\"}", room_);
+            event(id, "join", j);
         }
         conns_[id].state = State::joining;
     }
@@ -414,7 +419,7 @@ private:
             mqtt_publish(id, std::string_view(text, static_cast<std::size_t>(n)));
         } else {
             char j[4200];
-            std::snprintf(j, sizeof j, "{\"room\":\"bench\",\"text\":\"%s\"}", text);
+            std::snprintf(j, sizeof j, "{\"room\":\"%s\",\"text\":\"%s\"}", room_, text);
             event(id, "say", j);
         }
         ++sent_;
@@ -606,6 +611,8 @@ private:
     std::vector<Conn> conns_;
     TlsClient tls_;
     char key_[32] = {};
+    char room_[16] = {};
+    std::uint64_t measure_from_ = 0; // deliveries stamped before this are not counted
     std::uint8_t mask_[4] = {};
     std::uint64_t sent_ = 0, delivered_ = 0, unexpected_closes_ = 0, refused_ = 0;
     bool stopping_ = false;
@@ -791,7 +798,7 @@ void Generator::on_delivery(int id, std::string_view t) {
     std::uint64_t stamp = 0;
     for (std::size_t i = 1; i < t.size() && t[i] >= '0' && t[i] <= '9'; ++i) stamp = stamp * 10 + static_cast<std::uint64_t>(t[i] - '0');
     Conn& c = conns_[id];
-    if (!c.member) return;
+    if (!c.member || stamp < measure_from_) return;
     ++c.got;
     ++delivered_;
     const std::uint64_t now = now_us();
@@ -842,6 +849,8 @@ int Generator::fanout() {
     delivered_ = 0;
     sent_ = 0;
     for (Conn& c : conns_) c.got = 0; // the backlog a join brought is not counted
+    measure_from_ = t0;
+    lat_ = Histogram();
     std::uint64_t next_rss = t0 + 200000;
     if (o_.rate > 0) {
         const double interval = 1e6 / o_.rate;
@@ -904,6 +913,7 @@ int Generator::all2all() {
     const std::uint64_t t0 = now_us(), end = t0 + static_cast<std::uint64_t>(o_.seconds * 1e6);
     delivered_ = 0;
     sent_ = 0;
+    measure_from_ = t0;
     std::uint64_t iterations = 0;
     const auto per_round = static_cast<std::uint64_t>(o_.members) * static_cast<std::uint64_t>(o_.members);
     while (now_us() < end) {
