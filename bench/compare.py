@@ -133,10 +133,18 @@ def free_port():
     return p
 
 
+def median_run(server, runs, *args, **kw):
+    """Latency on a shared VM is noisy: the run with the median p99 of `runs`."""
+    out = sorted((run_gen(server, *args, **kw) for _ in range(runs)), key=lambda r: r.get("p99_us") or 0)
+    return out[len(out) // 2]
+
+
 def suite(server):
     secs = 10 if FULL else 3
     rooms = [10, 100, 1000] if FULL else [100]
+    repeats = 3
     res = {"name": server.name}
+    # Memory on a fresh process: idle RSS, then the idle connections.
     server.start()
     try:
         res["idle_rss_kb"] = server.rss_kb()
@@ -145,29 +153,38 @@ def suite(server):
             import urllib.request
             text = urllib.request.urlopen("http://127.0.0.1:%d/metrics" % server.port, timeout=5).read().decode()
             res["reserved_kb"] = int(re.search(r"^roost_memory_reserved_bytes (\d+)", text, re.M).group(1)) // 1024
+        res["idle"] = run_gen(server, "--scenario", "idle", "--conns", 10000 if FULL else 2000)
+    finally:
+        server.stop()
+    if getattr(server, "tls_port", None):
+        server.start()
+        try:
+            res["tls_idle"] = run_gen(server, "--scenario", "idle", "--conns", 2000 if FULL else 500, tls=True)
+        finally:
+            server.stop()
+    server.start()
+    try:
         for n in rooms:
             cl = run_gen(server, "--scenario", "fanout", "--members", n, "--seconds", secs)
             res["fanout_%d" % n] = cl
             if "error" in cl or not cl.get("deliveries_per_s"):
                 continue
             # Open loop at half the closed-loop maximum: latency.
-            rate = max(1.0, cl["deliveries_per_s"] / 2 / (n - 0))
-            res["latency_%d" % n] = run_gen(server, "--scenario", "fanout", "--members", n, "--rate", "%.1f" % rate,
-                                            "--seconds", secs)
+            rate = max(1.0, cl["deliveries_per_s"] / 2 / n)
+            res["latency_%d" % n] = median_run(server, repeats, "--scenario", "fanout", "--members", n,
+                                               "--rate", "%.1f" % rate, "--seconds", secs)
             # The same offered load for every server: 50,000 deliveries/s.
-            res["common_%d" % n] = run_gen(server, "--scenario", "fanout", "--members", n, "--rate",
-                                           "%.1f" % (COMMON_LOAD / n), "--seconds", secs)
+            res["common_%d" % n] = median_run(server, repeats, "--scenario", "fanout", "--members", n,
+                                              "--rate", "%.1f" % (COMMON_LOAD / n), "--seconds", secs)
         res["all2all"] = run_gen(server, "--scenario", "all2all", "--members", 20, "--seconds", secs)
-        if server.dialect == "roost" and server.name == "roost":
-            base = res.get("latency_100", {})
+        if server.name == "roost":
+            base = res.get("common_100", {})
             if base.get("rate"):
-                res["slow"] = run_gen(server, "--scenario", "fanout", "--members", 100, "--slow", 5,
-                                      "--rate", "%.1f" % base["rate"], "--seconds", secs)
-        res["idle"] = run_gen(server, "--scenario", "idle", "--conns", 10000 if FULL else 2000)
+                res["slow"] = median_run(server, repeats, "--scenario", "fanout", "--members", 100, "--slow", 5,
+                                         "--rate", "%.1f" % base["rate"], "--seconds", secs)
         if getattr(server, "tls_port", None):
             res["tls_fanout_%d" % rooms[-1]] = run_gen(server, "--scenario", "fanout", "--members", rooms[-1],
                                                        "--seconds", secs, tls=True)
-            res["tls_idle"] = run_gen(server, "--scenario", "idle", "--conns", 2000 if FULL else 500, tls=True)
     finally:
         server.stop()
     return res
@@ -237,8 +254,8 @@ def main():
             if isinstance(v, dict) and v.get("error"):
                 print("note: %s %s: %s" % (r["name"], k, v["error"].strip().splitlines()[-1]))
     if "slow" in roost:
-        s, b = roost["slow"], roost.get("latency_100", {})
-        print("slow consumer (5 of 100 stop reading, same rate): p99 %s us vs %s us without; server RSS %s KB before, "
+        s, b = roost["slow"], roost.get("common_100", {})
+        print("slow consumer (5 of 100 stop reading, at 50k deliveries/s): p99 %s us vs %s us without; server RSS %s KB before, "
               "%s KB at most (idle %s KB + reserved %s KB = %s KB budget)"
               % (s.get("p99_us"), b.get("p99_us"), s.get("server_rss_before_kb"), s.get("server_rss_max_kb"),
                  roost.get("idle_rss_kb"), roost.get("reserved_kb"),

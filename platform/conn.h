@@ -17,24 +17,32 @@ class Runtime;
 
 enum class ConnKind : std::uint8_t { http, ws, sse };
 
+// What an HTTP request needs while it is served, kept out of Conn (which
+// every WebSocket carries for its whole life): lent by Runtime::scratch from
+// the request's start to its end.
+struct HttpScratch {
+    char small[384]; // short bodies (errors, acks, /healthz)
+    char room[kAnyRoomNameMax + 1];
+    char from[kNickMax + 1];
+    char cid[65];
+};
+
 struct Conn {
     ConnKind kind;
     std::uint8_t addr[16];
 
     // An HTTP response being written: headers go out first, then `body`
-    // (which lives in a pool buffer, `small`, or static storage) in chunks.
+    // (which lives in a pool buffer, the request's HttpScratch, or static
+    // storage) in chunks.
     unsigned status;
     int buf;            // pool buffer index + 1 (0 = none)
+    std::uint32_t scratch; // HttpScratch index + 1 (0 = none), for one request
     const char* body;
     std::uint32_t size, sent;
-    char small[384];    // short bodies (errors, acks)
 
-    // A POST body being received.
+    // A POST body being received (its room, sender and key in the scratch).
     bool posting, post_json;
     std::uint32_t body_len;
-    char room[kAnyRoomNameMax + 1];
-    char from[kNickMax + 1];
-    char cid[65];
 
     // WebSocket: the core's session and a frame being reassembled.
     SessionId sid;

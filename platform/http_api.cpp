@@ -72,9 +72,33 @@ int busy(Runtime& rt, struct lws* wsi, Conn& c) {
     return http_error(rt, wsi, c, 503, "server_busy", "too many requests in flight");
 }
 
-// A JSON body written into Conn::small.
-int respond_small(struct lws* wsi, Conn& c, unsigned status, const JsonWriter& w) {
-    return respond(wsi, c, status, "application/json", c.small, w.size());
+// The request's scratch, lent until the request ends (release_scratch);
+// nullptr only if every entry is lent (there is one per connection slot).
+HttpScratch* scratch(Runtime& rt, Conn& c) {
+    if (c.scratch == 0) {
+        const int i = rt.scratch.acquire();
+        if (i < 0) return nullptr;
+        c.scratch = static_cast<std::uint32_t>(i) + 1;
+    }
+    return &rt.scratch.at(static_cast<int>(c.scratch) - 1);
+}
+
+void release_scratch(Runtime& rt, Conn& c) {
+    if (c.scratch != 0) {
+        rt.scratch.release(static_cast<int>(c.scratch) - 1);
+        c.scratch = 0;
+    }
+}
+
+// A JSON body written into the request's scratch (see scratch()).
+int respond_small(struct lws* wsi, Conn& c, unsigned status, const HttpScratch& s, const JsonWriter& w) {
+    return respond(wsi, c, status, "application/json", s.small, w.size());
+}
+
+// When not even a scratch is free: a fixed body.
+int respond_unserved(struct lws* wsi, Conn& c) {
+    static const char kBody[] = "{\"error\":{\"code\":\"server_busy\",\"message\":\"too many requests in flight\"}}";
+    return respond(wsi, c, 503, "application/json", kBody, sizeof kBody - 1);
 }
 
 // The bearer token of the request, if tokens are configured. Returns false
@@ -206,7 +230,9 @@ int serve_rooms(Runtime& rt, struct lws* wsi, Conn& c) {
 }
 
 int serve_health(Runtime& rt, struct lws* wsi, Conn& c) {
-    JsonWriter w(c.small, sizeof c.small);
+    HttpScratch* s = scratch(rt, c);
+    if (s == nullptr) return respond_unserved(wsi, c);
+    JsonWriter w(s->small, sizeof s->small);
     w.begin_object();
     w.key("status");
     w.string("ok");
@@ -219,7 +245,7 @@ int serve_health(Runtime& rt, struct lws* wsi, Conn& c) {
     w.key("connections");
     w.uint(rt.connections);
     w.end_object();
-    return respond_small(wsi, c, 200, w);
+    return respond_small(wsi, c, 200, *s, w);
 }
 
 int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
@@ -282,6 +308,7 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
     line("roost_memory_reserved_bytes", "Bytes the core reserved at start.", "gauge", rt.broker.reserved_bytes());
     line("roost_memory_resident_bytes", "Resident memory of the process.", "gauge", resident_bytes());
     line("roost_buffers_in_use", "Request buffers lent out.", "gauge", rt.pool.in_use());
+    line("roost_http_scratch_in_use", "Requests being served (their scratch lent out).", "gauge", rt.scratch.in_use());
     line("roost_ws_receive_buffers", "WebSocket receive buffers lent out (resident only where written).", "gauge",
          rx_arena_in_use());
     if (n < cap) {
@@ -439,8 +466,9 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
     if (!authorized(rt, wsi, c, room, true, &who, rc)) return rc;
     if (!rt.limiter.take(c.addr, rt.clock.now_ms(), rt.settings.limits.addr_rate, rt.settings.limits.addr_burst)) {
         rt.counters.http_rate_limited++;
-        c.small[0] = '\0';
-        JsonWriter w(c.small, sizeof c.small);
+        HttpScratch* s = scratch(rt, c);
+        if (s == nullptr) return respond_unserved(wsi, c);
+        JsonWriter w(s->small, sizeof s->small);
         w.begin_object();
         w.key("error");
         w.begin_object();
@@ -451,13 +479,15 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
         w.end_object();
         w.end_object();
         rt.counters.http_errors++;
-        return respond(wsi, c, 429, "application/json", c.small, w.size(), "no-store", "retry-after:", "1");
+        return respond(wsi, c, 429, "application/json", s->small, w.size(), "no-store", "retry-after:", "1");
     }
+    HttpScratch* s = scratch(rt, c);
+    if (s == nullptr) return respond_unserved(wsi, c);
     if (lend_buffer(rt, c) == nullptr) return busy(rt, wsi, c);
     c.posting = true;
     c.body_len = 0;
-    std::memcpy(c.room, room.data(), room.size());
-    c.room[room.size()] = '\0';
+    std::memcpy(s->room, room.data(), room.size());
+    s->room[room.size()] = '\0';
     // from: ?from=, else the token's name, else "device" (a JSON body's own
     // `from` wins later).
     char from[64];
@@ -465,13 +495,13 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
     std::string_view f = fn > 0 ? std::string_view(from, static_cast<std::size_t>(fn))
                                 : who != nullptr ? std::string_view(who->name) : std::string_view("device");
     if (!nick_valid(f)) return http_error(rt, wsi, c, 400, "bad_request", "from: 1-24 of A-Z a-z 0-9 _ - .");
-    std::memcpy(c.from, f.data(), f.size());
-    c.from[f.size()] = '\0';
+    std::memcpy(s->from, f.data(), f.size());
+    s->from[f.size()] = '\0';
     const int kn = lws_hdr_custom_length(wsi, "idempotency-key:", 16);
-    c.cid[0] = '\0';
+    s->cid[0] = '\0';
     if (kn > 0) {
         if (kn > static_cast<int>(rt.settings.limits.max_cid) ||
-            lws_hdr_custom_copy(wsi, c.cid, sizeof c.cid, "idempotency-key:", 16) < 0) {
+            lws_hdr_custom_copy(wsi, s->cid, sizeof s->cid, "idempotency-key:", 16) < 0) {
             return http_error(rt, wsi, c, 400, "bad_request", "Idempotency-Key: 1-64 printable characters");
         }
     }
@@ -482,7 +512,9 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
 
 int http_error(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message) {
     rt.counters.http_errors++;
-    JsonWriter w(c.small, sizeof c.small);
+    HttpScratch* s = scratch(rt, c);
+    if (s == nullptr) return respond_unserved(wsi, c);
+    JsonWriter w(s->small, sizeof s->small);
     w.begin_object();
     w.key("error");
     w.begin_object();
@@ -492,7 +524,7 @@ int http_error(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const cha
     w.string(message);
     w.end_object();
     w.end_object();
-    return respond_small(wsi, c, status, w);
+    return respond_small(wsi, c, status, *s, w);
 }
 
 int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
@@ -558,7 +590,8 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
     c.posting = false;
     rt.counters.http_posts++;
     const char* body = rt.pool.data(c.buf - 1);
-    std::string_view text, data, from(c.from), cid(c.cid);
+    HttpScratch& s = rt.scratch.at(static_cast<int>(c.scratch) - 1); // lent by begin_post
+    std::string_view text, data, from(s.from), cid(s.cid);
     Command cmd;
     DecodeError err;
     if (c.post_json) {
@@ -588,15 +621,15 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
         }
     }
     PostResult r;
-    const Errc e = rt.broker.post(c.room, from, MsgKind::device, text, data, cid, r);
+    const Errc e = rt.broker.post(s.room, from, MsgKind::device, text, data, cid, r);
     if (e != Errc::ok) {
         release_buf(rt, c);
         return http_error(rt, wsi, c, static_cast<unsigned>(errc_http_status(e)), errc_code(e), "not stored");
     }
-    JsonWriter w(c.small, sizeof c.small);
+    JsonWriter w(s.small, sizeof s.small);
     w.begin_object();
     w.key("room");
-    w.string(c.room);
+    w.string(s.room);
     w.key("seq");
     w.uint(r.seq);
     w.key("epoch");
@@ -605,7 +638,7 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
     w.uint(r.ts);
     w.end_object();
     release_buf(rt, c);
-    return respond_small(wsi, c, r.duplicate ? 200 : 201, w);
+    return respond_small(wsi, c, r.duplicate ? 200 : 201, s, w);
 }
 
 int http_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
@@ -625,11 +658,13 @@ int http_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
     }
     c.body = nullptr;
     release_buf(rt, c);
+    release_scratch(rt, c);
     return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
 }
 
 void http_closed(Runtime& rt, struct lws* wsi, Conn& c) {
     release_buf(rt, c);
+    release_scratch(rt, c);
     if (c.kind == ConnKind::sse) {
         auto& list = rt.sse_by_room[c.sse_room];
         for (std::size_t i = 0; i < list.size(); ++i) {

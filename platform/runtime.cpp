@@ -15,6 +15,23 @@ namespace roost {
 BufferPool::BufferPool(std::uint32_t count, std::uint32_t size)
     : size_(size), storage_(new char[std::size_t{count} * size]), lent_(count, 0) {}
 
+ScratchPool::ScratchPool(std::size_t count)
+    : count_(count), storage_(new HttpScratch[count == 0 ? 1 : count]) {
+    free_.reserve(count);
+    for (std::size_t i = count; i > 0; --i) {
+        free_.push_back(static_cast<std::uint32_t>(i - 1));
+    }
+}
+
+int ScratchPool::acquire() {
+    if (free_.empty()) return -1;
+    const std::uint32_t i = free_.back();
+    free_.pop_back();
+    return static_cast<int>(i);
+}
+
+void ScratchPool::release(int index) { free_.push_back(static_cast<std::uint32_t>(index)); }
+
 int BufferPool::acquire() {
     for (std::size_t i = 0; i < lent_.size(); ++i) {
         if (lent_[i] == 0) {
@@ -47,7 +64,8 @@ std::uint32_t pool_buffer_size(const CoreLimits& l) {
 Runtime::Runtime(const Settings& s, const TlsMaterial& t, Clock& c, Random& random)
     : settings(s), tls(t), clock(c), gate(s), broker(s.limits, c, random, *this), post_decoder(s.limits),
       limiter(s.limits.max_addresses), session_wsi(s.limits.max_sessions, nullptr),
-      pool(16, pool_buffer_size(s.limits)), sse_by_room(s.limits.max_rooms),
+      pool(16, pool_buffer_size(s.limits)), scratch(s.max_connections + kOverflowSlots),
+      sse_by_room(s.limits.max_rooms),
       conn_slots(s.max_connections + kOverflowSlots) {
     for (auto& v : sse_by_room) {
         v.reserve(32);

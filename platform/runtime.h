@@ -9,6 +9,7 @@
 #include "broker/rate_limit.h"
 #include "broker/settings.h"
 #include "platform/certs.h"
+#include "platform/conn.h"
 
 #include <cstdint>
 #include <memory>
@@ -37,6 +38,24 @@ private:
     std::uint32_t in_use_ = 0;
     std::unique_ptr<char[]> storage_; // default-initialized: resident only once lent and written
     std::vector<std::uint8_t> lent_;
+};
+
+// HttpScratch for every connection slot, lent last-in first-out: only as
+// many entries as requests were ever served at once are written, so only
+// those pages are resident; the rest stay reserved.
+class ScratchPool {
+public:
+    explicit ScratchPool(std::size_t count);
+    // An index, or -1 when every entry is lent.
+    int acquire();
+    void release(int index);
+    HttpScratch& at(int index) { return storage_[static_cast<std::size_t>(index)]; }
+    std::size_t in_use() const { return count_ - free_.size(); }
+
+private:
+    std::size_t count_;
+    std::unique_ptr<HttpScratch[]> storage_;
+    std::vector<std::uint32_t> free_;
 };
 
 struct Counters {
@@ -82,6 +101,7 @@ public:
     AddressLimiter limiter; // HTTP posts per source address
     std::vector<struct lws*> session_wsi; // by SessionId - 1
     BufferPool pool;
+    ScratchPool scratch;
     Counters counters;
     // SSE streams waiting for a room: a fixed list of sockets per room slot.
     std::vector<std::vector<struct lws*>> sse_by_room;

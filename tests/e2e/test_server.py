@@ -337,6 +337,10 @@ def http_api(rs):
               "got %s %s" % (st, got))
     st, _, body = rs.http("GET", "/api/rooms/sensors/messages")
     check("bad input changed no stored state", body["head"] == 3)
+    # Every request above lent a scratch entry and gave it back at its end.
+    text = rs.http("GET", "/metrics")[2]
+    m = re.search(r"^roost_http_scratch_in_use (\d+)", text, re.M)
+    check("no request's scratch outlives it", m is not None and m.group(1) == "0", m.group(0) if m else text[:80])
 
 
 def page_headers(rs):
