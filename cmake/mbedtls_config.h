@@ -34,6 +34,8 @@
 #define MBEDTLS_HAVE_TIME
 #define MBEDTLS_HAVE_TIME_DATE
 #define MBEDTLS_PLATFORM_C
+/* Roost gives mbedTLS its own calloc/free (platform/tls_memory.cpp). */
+#define MBEDTLS_PLATFORM_MEMORY
 #define MBEDTLS_FS_IO
 #define MBEDTLS_NET_C
 #define MBEDTLS_ERROR_C

@@ -11,6 +11,7 @@
 #include "platform/os.h"
 #include "platform/runtime.h"
 #include "platform/rx_arena.h"
+#include "platform/tls_memory.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -309,6 +310,8 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
     line("roost_memory_resident_bytes", "Resident memory of the process.", "gauge", resident_bytes());
     line("roost_buffers_in_use", "Request buffers lent out.", "gauge", rt.pool.in_use());
     line("roost_http_scratch_in_use", "Requests being served (their scratch lent out).", "gauge", rt.scratch.in_use());
+    line("roost_tls_record_buffers", "TLS record buffers lent out (resident only where written).", "gauge",
+         tls_memory_in_use());
     line("roost_ws_receive_buffers", "WebSocket receive buffers lent out (resident only where written).", "gauge",
          rx_arena_in_use());
     if (n < cap) {

@@ -5,7 +5,9 @@
 #include "platform/certs.h"
 #include "platform/config.h"
 #include "platform/qr.h"
+#include "platform/runtime.h"
 #include "platform/server.h"
+#include "platform/tls_memory.h"
 
 #include <libwebsockets.h>
 #include <mbedtls/version.h>
@@ -68,6 +70,10 @@ int main(int argc, char** argv) {
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     lws_set_log_level(lws_levels(settings.log_level), lws_log);
+
+    // Before mbedTLS allocates anything: two record buffers per TLS
+    // connection, one per connection slot.
+    roost::install_tls_memory(2 * (std::size_t{settings.max_connections} + roost::Runtime::kOverflowSlots));
 
     roost::TlsMaterial tls;
     std::string err;
