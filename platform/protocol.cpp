@@ -66,6 +66,7 @@ int ws_established(Runtime& rt, struct lws* wsi, Conn& c) {
     }
     rt.counters.ws_accepted++;
     rt.session_wsi[c.sid - 1] = wsi;
+    rt.write_asked[c.sid - 1] = 0;
     return 0;
 }
 
@@ -130,6 +131,7 @@ int ws_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
         // would meet a reset that can swallow the close frame (1006).
         return 0;
     }
+    rt.write_asked[c.sid - 1] = 0; // this is the callback that was asked for
     const std::uint16_t code = rt.broker.close_code(c.sid);
     if (c.bye_written) {
         // lws calls WRITEABLE only once what it buffered of earlier frames
@@ -145,12 +147,12 @@ int ws_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
         }
     }
     if (rt.broker.has_pending(c.sid)) {
-        lws_callback_on_writable(wsi);
+        rt.ask_writable(c.sid);
         return 0;
     }
     if (code != 0) {
         c.bye_written = true;
-        lws_callback_on_writable(wsi);
+        rt.ask_writable(c.sid);
     }
     return 0;
 }

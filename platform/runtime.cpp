@@ -64,6 +64,7 @@ std::uint32_t pool_buffer_size(const CoreLimits& l) {
 Runtime::Runtime(const Settings& s, const TlsMaterial& t, Clock& c, Random& random)
     : settings(s), tls(t), clock(c), gate(s), broker(s.limits, c, random, *this), post_decoder(s.limits),
       limiter(s.limits.max_addresses), session_wsi(s.limits.max_sessions, nullptr),
+      write_asked(s.limits.max_sessions, 0),
       pool(16, pool_buffer_size(s.limits)), scratch(s.max_connections + kOverflowSlots),
       sse_by_room(s.limits.max_rooms),
       conn_slots(s.max_connections + kOverflowSlots) {
@@ -203,8 +204,13 @@ void Runtime::on_wsi_destroy(struct lws* wsi) {
 }
 
 void Runtime::wake(SessionId s) {
-    if (s != 0 && s <= session_wsi.size() && session_wsi[s - 1] != nullptr) {
-        lws_callback_on_writable(session_wsi[s - 1]);
+    ask_writable(s);
+}
+
+void Runtime::ask_writable(SessionId s) {
+    if (s != 0 && s <= session_wsi.size() && session_wsi[s - 1] != nullptr && write_asked[s - 1] == 0 &&
+        lws_callback_on_writable(session_wsi[s - 1]) == 1) {
+        write_asked[s - 1] = 1;
     }
 }
 

@@ -100,6 +100,13 @@ public:
     Decoder post_decoder;   // JSON bodies of HTTP posts
     AddressLimiter limiter; // HTTP posts per source address
     std::vector<struct lws*> session_wsi; // by SessionId - 1
+    // By SessionId - 1: a writable callback was asked for and has not come
+    // yet. The core wakes every member for every message; asking lws again
+    // while one is pending costs a call into lws and libuv per member per
+    // message for nothing (a room of 1,000: a million calls a second).
+    std::vector<std::uint8_t> write_asked;
+    // Asks lws for the session's writable callback unless one is pending.
+    void ask_writable(SessionId s);
     BufferPool pool;
     ScratchPool scratch;
     Counters counters;
