@@ -102,6 +102,25 @@ int respond_unserved(struct lws* wsi, Conn& c) {
     return respond(wsi, c, 503, "application/json", kBody, sizeof kBody - 1);
 }
 
+// {"error":{"code","message"}} with `status`, and one extra header if given.
+int error_response(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message,
+                   const char* extra_name, const char* extra_value) {
+    rt.counters.http_errors++;
+    HttpScratch* s = scratch(rt, c);
+    if (s == nullptr) return respond_unserved(wsi, c);
+    JsonWriter w(s->small, sizeof s->small);
+    w.begin_object();
+    w.key("error");
+    w.begin_object();
+    w.key("code");
+    w.string(code);
+    w.key("message");
+    w.string(message);
+    w.end_object();
+    w.end_object();
+    return respond(wsi, c, status, "application/json", s->small, w.size(), "no-store", extra_name, extra_value);
+}
+
 // The bearer token of the request, if tokens are configured. Returns false
 // (after answering 401/403) when the request may not go on.
 bool authorized(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room, bool write, const TokenSpec** who,
@@ -469,20 +488,7 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
     if (!authorized(rt, wsi, c, room, true, &who, rc)) return rc;
     if (!rt.limiter.take(c.addr, rt.clock.now_ms(), rt.settings.limits.addr_rate, rt.settings.limits.addr_burst)) {
         rt.counters.http_rate_limited++;
-        HttpScratch* s = scratch(rt, c);
-        if (s == nullptr) return respond_unserved(wsi, c);
-        JsonWriter w(s->small, sizeof s->small);
-        w.begin_object();
-        w.key("error");
-        w.begin_object();
-        w.key("code");
-        w.string("rate_limited");
-        w.key("message");
-        w.string("slow down");
-        w.end_object();
-        w.end_object();
-        rt.counters.http_errors++;
-        return respond(wsi, c, 429, "application/json", s->small, w.size(), "no-store", "retry-after:", "1");
+        return error_response(rt, wsi, c, 429, "rate_limited", "slow down", "retry-after:", "1");
     }
     HttpScratch* s = scratch(rt, c);
     if (s == nullptr) return respond_unserved(wsi, c);
@@ -514,20 +520,7 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
 } // namespace
 
 int http_error(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message) {
-    rt.counters.http_errors++;
-    HttpScratch* s = scratch(rt, c);
-    if (s == nullptr) return respond_unserved(wsi, c);
-    JsonWriter w(s->small, sizeof s->small);
-    w.begin_object();
-    w.key("error");
-    w.begin_object();
-    w.key("code");
-    w.string(code);
-    w.key("message");
-    w.string(message);
-    w.end_object();
-    w.end_object();
-    return respond_small(wsi, c, status, *s, w);
+    return error_response(rt, wsi, c, status, code, message, nullptr, nullptr);
 }
 
 int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
