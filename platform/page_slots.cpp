@@ -15,18 +15,13 @@ bool PageSlots::reserve(std::size_t count, std::size_t bytes) {
     base_ = static_cast<char*>(base);
     slot_bytes_ = slot;
     count_ = count;
-    free_.reserve(count);
-    for (std::size_t i = count; i > 0; --i) {
-        free_.push_back(static_cast<std::uint32_t>(i - 1));
-    }
+    free_.reset(count);
     return true;
 }
 
 void* PageSlots::take() {
-    if (free_.empty()) return nullptr;
-    const std::uint32_t i = free_.back();
-    free_.pop_back();
-    return base_ + std::size_t{i} * slot_bytes_;
+    const int i = free_.take();
+    return i < 0 ? nullptr : base_ + static_cast<std::size_t>(i) * slot_bytes_;
 }
 
 bool PageSlots::owns(const void* p) const {
@@ -39,7 +34,7 @@ void PageSlots::give_back(void* p) {
     char* slot = base_ + i * slot_bytes_;
     // Drop what was written: the pages read as zero again and leave RSS.
     madvise(slot, slot_bytes_, MADV_DONTNEED);
-    free_.push_back(static_cast<std::uint32_t>(i));
+    free_.put(static_cast<int>(i));
 }
 
 } // namespace roost

@@ -6,9 +6,9 @@
 // A fresh or given-back slot reads as zero bytes.
 #pragma once
 
+#include "platform/free_list.h"
+
 #include <cstddef>
-#include <cstdint>
-#include <vector>
 
 namespace roost {
 
@@ -22,12 +22,12 @@ public:
     bool owns(const void* p) const;
     void give_back(void* p);
     std::size_t slot_bytes() const { return slot_bytes_; }
-    std::size_t in_use() const { return count_ - free_.size(); }
+    std::size_t in_use() const { return free_.in_use(); }
 
 private:
     char* base_ = nullptr;
     std::size_t slot_bytes_ = 0, count_ = 0;
-    std::vector<std::uint32_t> free_; // a stack: the most recently used slot first
+    FreeList free_;
 };
 
 } // namespace roost

@@ -12,44 +12,6 @@
 
 namespace roost {
 
-BufferPool::BufferPool(std::uint32_t count, std::uint32_t size)
-    : size_(size), storage_(new char[std::size_t{count} * size]), lent_(count, 0) {}
-
-ScratchPool::ScratchPool(std::size_t count)
-    : count_(count), storage_(new HttpScratch[count == 0 ? 1 : count]) {
-    free_.reserve(count);
-    for (std::size_t i = count; i > 0; --i) {
-        free_.push_back(static_cast<std::uint32_t>(i - 1));
-    }
-}
-
-int ScratchPool::acquire() {
-    if (free_.empty()) return -1;
-    const std::uint32_t i = free_.back();
-    free_.pop_back();
-    return static_cast<int>(i);
-}
-
-void ScratchPool::release(int index) { free_.push_back(static_cast<std::uint32_t>(index)); }
-
-int BufferPool::acquire() {
-    for (std::size_t i = 0; i < lent_.size(); ++i) {
-        if (lent_[i] == 0) {
-            lent_[i] = 1;
-            ++in_use_;
-            return static_cast<int>(i);
-        }
-    }
-    return -1;
-}
-
-void BufferPool::release(int index) {
-    if (index >= 0 && static_cast<std::size_t>(index) < lent_.size() && lent_[static_cast<std::size_t>(index)]) {
-        lent_[static_cast<std::size_t>(index)] = 0;
-        --in_use_;
-    }
-}
-
 namespace {
 // Pool buffers hold one HTTP response (a room's whole history at most), one
 // request body, or one reassembled WebSocket frame.

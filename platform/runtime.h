@@ -10,6 +10,7 @@
 #include "broker/settings.h"
 #include "platform/certs.h"
 #include "platform/conn.h"
+#include "platform/free_list.h"
 
 #include <cstdint>
 #include <memory>
@@ -22,40 +23,39 @@ namespace roost {
 // A fixed set of equal buffers, lent to one request or frame at a time
 // (reassembling a fragmented WebSocket frame, an HTTP body, a response).
 // Nothing is allocated after construction; when every buffer is lent the
-// borrower is refused (503 / close) instead of growing.
+// borrower is refused (503 / close) instead of growing. The storage is
+// default-initialized: resident only once lent and written.
 class BufferPool {
 public:
-    BufferPool(std::uint32_t count, std::uint32_t size);
+    BufferPool(std::uint32_t count, std::uint32_t size)
+        : size_(size), storage_(new char[std::size_t{count} * size]), free_(count) {}
     // A buffer index, or -1 when all are lent.
-    int acquire();
-    void release(int index);
+    int acquire() { return free_.take(); }
+    void release(int index) { free_.put(index); }
     char* data(int index) { return &storage_[static_cast<std::size_t>(index) * size_]; }
     std::uint32_t size() const { return size_; }
-    std::uint32_t in_use() const { return in_use_; }
+    std::size_t in_use() const { return free_.in_use(); }
 
 private:
     std::uint32_t size_;
-    std::uint32_t in_use_ = 0;
-    std::unique_ptr<char[]> storage_; // default-initialized: resident only once lent and written
-    std::vector<std::uint8_t> lent_;
+    std::unique_ptr<char[]> storage_;
+    FreeList free_;
 };
 
-// HttpScratch for every connection slot, lent last-in first-out: only as
-// many entries as requests were ever served at once are written, so only
-// those pages are resident; the rest stay reserved.
+// HttpScratch for every connection slot (see FreeList: only as many entries
+// as requests were ever served at once are written and resident).
 class ScratchPool {
 public:
-    explicit ScratchPool(std::size_t count);
+    explicit ScratchPool(std::size_t count) : storage_(new HttpScratch[count == 0 ? 1 : count]), free_(count) {}
     // An index, or -1 when every entry is lent.
-    int acquire();
-    void release(int index);
+    int acquire() { return free_.take(); }
+    void release(int index) { free_.put(index); }
     HttpScratch& at(int index) { return storage_[static_cast<std::size_t>(index)]; }
-    std::size_t in_use() const { return count_ - free_.size(); }
+    std::size_t in_use() const { return free_.in_use(); }
 
 private:
-    std::size_t count_;
     std::unique_ptr<HttpScratch[]> storage_;
-    std::vector<std::uint32_t> free_;
+    FreeList free_;
 };
 
 struct Counters {
