@@ -147,12 +147,12 @@ int ws_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
         }
     }
     if (rt.broker.has_pending(c.sid)) {
-        rt.ask_writable(c.sid);
+        rt.wake(c.sid);
         return 0;
     }
     if (code != 0) {
         c.bye_written = true;
-        rt.ask_writable(c.sid);
+        rt.wake(c.sid);
     }
     return 0;
 }

@@ -166,10 +166,6 @@ void Runtime::on_wsi_destroy(struct lws* wsi) {
 }
 
 void Runtime::wake(SessionId s) {
-    ask_writable(s);
-}
-
-void Runtime::ask_writable(SessionId s) {
     if (s != 0 && s <= session_wsi.size() && session_wsi[s - 1] != nullptr && write_asked[s - 1] == 0 &&
         lws_callback_on_writable(session_wsi[s - 1]) == 1) {
         write_asked[s - 1] = 1;

@@ -88,7 +88,8 @@ public:
     void on_instantiated(struct lws* wsi);
     void on_wsi_destroy(struct lws* wsi);
 
-    // Transport: the core asks for a write, or says a room got a message.
+    // Transport: the core asks for a write (a writable callback, unless one
+    // is pending: see write_asked), or says a room got a message.
     void wake(SessionId s) override;
     void stored(std::uint32_t room) override;
 
@@ -105,8 +106,6 @@ public:
     // while one is pending costs a call into lws and libuv per member per
     // message for nothing (a room of 1,000: a million calls a second).
     std::vector<std::uint8_t> write_asked;
-    // Asks lws for the session's writable callback unless one is pending.
-    void ask_writable(SessionId s);
     BufferPool pool;
     ScratchPool scratch;
     Counters counters;
