@@ -69,6 +69,9 @@ run: all
 
 test: deps-host
 	@cmake/install-packages.sh test
+	@command -v npm >/dev/null 2>&1 || cmake/install-packages.sh node
+	@cmake/install-packages.sh browser || echo "make test: COULD NOT INSTALL chromium: the browser test (e2e_browser) will fail" >&2
+	@cd tests/browser && npm ci --silent --no-audit --no-fund
 	$(call roost_build,asan,host,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_SANITIZE=ON -DROOST_BUILD_TESTS=ON)
 	cd $(BUILD)/asan$(V) && ctest --output-on-failure
 

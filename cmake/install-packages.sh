@@ -1,7 +1,7 @@
 #!/bin/sh
 # install-packages.sh GROUP...: installs the Debian packages a build or test
 # needs, only those missing, through sudo when not root, saying what it
-# installs. Groups: host, test, bench, node, fuzz, aarch64, armhf, riscv64.
+# installs. Groups: host, test, browser, bench, node, fuzz, aarch64, armhf, riscv64.
 # On a system without apt-get it only reports what is missing.
 set -eu
 
@@ -9,6 +9,7 @@ pkgs_for() {
     case "$1" in
     host) echo "build-essential cmake ninja-build patch xz-utils bzip2 curl ca-certificates" ;;
     test) echo "curl procps python3 python3-websockets zbar-tools" ;;
+    browser) echo "chromium fonts-dejavu-core" ;;
     bench) echo "python3 procps util-linux mosquitto" ;;
     node) echo "nodejs npm" ;;
     fuzz) echo "clang libclang-rt-14-dev" ;;

@@ -1,0 +1,133 @@
+// Pure helpers of the page: no DOM, no network, so Node runs them in
+// tests/web/test_util.mjs. Names and limits follow ../shared/PROTOCOL.md.
+
+const ROOM = /^[a-z0-9][a-z0-9_-]{0,31}$/;
+const NICK = /^[A-Za-z0-9_.-]{1,24}$/;
+
+// A room name as the broker stores it (upper case folded), or "" if invalid.
+export function roomName(s) {
+  const r = String(s).trim().toLowerCase();
+  return ROOM.test(r) ? r : "";
+}
+
+export function nickValid(s) {
+  return NICK.test(s);
+}
+
+// The direct-message room of two nicks: "@" + both lower-cased, sorted
+// bytewise, joined by "+".
+export function dmRoom(a, b) {
+  const x = [a.toLowerCase(), b.toLowerCase()].sort();
+  return "@" + x[0] + "+" + x[1];
+}
+
+// The other party of a direct-message room, as written in its name.
+export function dmPeer(room, me) {
+  const [a, b] = room.slice(1).split("+");
+  return a === me.toLowerCase() ? b : a;
+}
+
+// Text cut into plain runs and links: [{text}] and [{href, text}]. Only
+// http: and https: URLs become links; trailing punctuation stays text.
+export function splitLinks(text) {
+  const out = [];
+  const re = /\bhttps?:\/\/[^\s<>"]+/gi;
+  let last = 0;
+  for (let m; (m = re.exec(text));) {
+    let url = m[0];
+    const trail = /[.,;:!?'")\]]+$/.exec(url);
+    if (trail) url = url.slice(0, -trail[0].length);
+    if (m.index > last) out.push({ text: text.slice(last, m.index) });
+    out.push({ href: url, text: url });
+    last = m.index + url.length;
+    re.lastIndex = last;
+  }
+  if (last < text.length) out.push({ text: text.slice(last) });
+  return out;
+}
+
+// Reconnect delay in ms for the n-th attempt (0-based): exponential from
+// 500 ms, capped at 30 s, with jitter (half to all of the step), so phones
+// that lost the same Wi-Fi do not all come back in the same millisecond.
+export function backoff(n, rnd = Math.random) {
+  const step = Math.min(30000, 500 * 2 ** Math.min(n, 16));
+  return Math.round(step / 2 + (rnd() * step) / 2);
+}
+
+// The SVG path of a sparkline of values in a w x h box (1 px margin).
+export function sparkPath(values, w, h) {
+  if (values.length === 0) return "";
+  const lo = Math.min(...values);
+  const hi = Math.max(...values);
+  const span = hi - lo || 1;
+  const dx = values.length > 1 ? (w - 2) / (values.length - 1) : 0;
+  return values
+    .map((v, i) => {
+      const x = 1 + i * dx;
+      const y = hi === lo ? h / 2 : 1 + ((hi - v) / span) * (h - 2);
+      return (i ? "L" : "M") + x.toFixed(1) + " " + y.toFixed(1);
+    })
+    .join("");
+}
+
+// A client id for a message (1-64 printable ASCII, PROTOCOL.md's `cid`).
+export function newCid() {
+  const b = new Uint8Array(9);
+  crypto.getRandomValues(b);
+  return "c" + Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+// A nick's key: 32 random hex digits, kept in localStorage on the device.
+export function newKey() {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+// "ann is typing...", "ann and bob are typing...", "3 people are typing...".
+export function typingLine(nicks) {
+  if (nicks.length === 0) return "";
+  if (nicks.length === 1) return nicks[0] + " is typing…";
+  if (nicks.length === 2) return nicks[0] + " and " + nicks[1] + " are typing…";
+  return nicks.length + " people are typing…";
+}
+
+// Receipts of a room: for each other nick's read seq, the highest shown seq
+// at or below it. Returns Map(seq -> [nick...]) in the order given.
+export function seenBy(reads, shownSeqs, me) {
+  const out = new Map();
+  const seqs = [...shownSeqs].sort((a, b) => a - b);
+  for (const [nick, seq] of Object.entries(reads)) {
+    if (nick.toLowerCase() === me.toLowerCase()) continue;
+    let lo = 0, hi = seqs.length - 1, at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (seqs[mid] <= seq) { at = seqs[mid]; lo = mid + 1; } else hi = mid - 1;
+    }
+    if (at < 0) continue;
+    if (!out.has(at)) out.set(at, []);
+    out.get(at).push(nick);
+  }
+  return out;
+}
+
+// Day label of a timestamp in the viewer's zone: "Today", "Yesterday", or a date.
+export function dayLabel(ts, now = Date.now()) {
+  const d = new Date(ts);
+  const key = (x) => x.getFullYear() + "-" + x.getMonth() + "-" + x.getDate();
+  const today = new Date(now);
+  if (key(d) === key(today)) return "Today";
+  const y = new Date(now);
+  y.setDate(y.getDate() - 1);
+  if (key(d) === key(y)) return "Yesterday";
+  return d.toLocaleDateString(undefined, { weekday: "short", day: "numeric", month: "short", year: "numeric" });
+}
+
+export function dayKey(ts) {
+  const d = new Date(ts);
+  return d.getFullYear() * 10000 + d.getMonth() * 100 + d.getDate();
+}
+
+export function timeLabel(ts) {
+  return new Date(ts).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}

@@ -1,0 +1,114 @@
+// DOM builders of the page. Every string that came from the network goes
+// into the page through textContent or an attribute set by name, never as
+// markup, so a message is always text (the CSP allows no inline script).
+import { dayLabel, sparkPath, splitLinks, timeLabel } from "./util.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const SPARK_KEEP = 30; // values kept per device key per room
+
+export function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+// Text with its http(s) links made clickable, everything else as text.
+export function richText(text) {
+  const p = el("div", "text");
+  for (const part of splitLinks(text)) {
+    if (part.href) {
+      const a = el("a", "", part.text);
+      a.href = part.href;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      p.append(a);
+    } else {
+      p.append(part.text);
+    }
+  }
+  return p;
+}
+
+export function nickButton(nick, me) {
+  const b = el("button", "nick", nick);
+  b.type = "button";
+  b.dataset.nick = nick;
+  if (nick.toLowerCase() !== me.toLowerCase()) b.title = "Direct message " + nick;
+  return b;
+}
+
+function spark(values) {
+  const w = 64, h = 18;
+  const s = document.createElementNS(SVG, "svg");
+  s.setAttribute("class", "spark");
+  s.setAttribute("viewBox", `0 0 ${w} ${h}`);
+  s.setAttribute("width", w);
+  s.setAttribute("height", h);
+  s.setAttribute("role", "img");
+  s.setAttribute("aria-label", "recent values: " + values.join(", "));
+  const p = document.createElementNS(SVG, "path");
+  p.setAttribute("d", sparkPath(values, w, h));
+  p.setAttribute("fill", "none");
+  p.setAttribute("stroke", "currentColor");
+  p.setAttribute("stroke-width", "1.5");
+  s.append(p);
+  return s;
+}
+
+// A device's readings as a card; numeric keys get a sparkline of that key's
+// recent values in the room (`series`: Map key -> values, updated here).
+function readings(data, series) {
+  const dl = el("dl", "readings");
+  for (const [k, v] of Object.entries(data)) {
+    const row = el("div", "reading");
+    row.append(el("dt", "", k));
+    const dd = el("dd", "", typeof v === "boolean" ? (v ? "yes" : "no") : String(v));
+    if (typeof v === "number" && Number.isFinite(v)) {
+      const vals = series.get(k) || [];
+      vals.push(v);
+      if (vals.length > SPARK_KEEP) vals.shift();
+      series.set(k, vals);
+      if (vals.length > 1) dd.append(spark(vals));
+    }
+    row.append(dd);
+    dl.append(row);
+  }
+  return dl;
+}
+
+// One stored message. `me` sets own messages apart; `series` feeds sparklines.
+export function messageItem(m, me, series) {
+  const own = m.from.toLowerCase() === me.toLowerCase() && m.kind === "chat";
+  const li = el("li", "msg " + m.kind + (own ? " own" : ""));
+  li.dataset.seq = m.seq;
+  const meta = el("div", "meta");
+  meta.append(nickButton(m.from, me));
+  const t = el("time", "", timeLabel(m.ts));
+  t.dateTime = new Date(m.ts).toISOString();
+  meta.append(t);
+  li.append(meta);
+  if (m.text) li.append(richText(m.text));
+  if (m.data && typeof m.data === "object") li.append(readings(m.data, series));
+  return li;
+}
+
+// A message typed here and not yet stored by the broker.
+export function pendingItem(text, me, cid) {
+  const li = el("li", "msg chat own pending");
+  li.dataset.cid = cid;
+  const meta = el("div", "meta");
+  meta.append(el("span", "nick", me), el("span", "note", "sending…"));
+  li.append(meta, richText(text));
+  return li;
+}
+
+export function dayItem(ts) {
+  const li = el("li", "day", dayLabel(ts));
+  li.setAttribute("role", "separator");
+  return li;
+}
+
+export function noteItem(cls, text) {
+  return el("li", "note-line " + cls, text);
+}
