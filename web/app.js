@@ -98,7 +98,12 @@ function onEvent(ev) {
     case "error":
       if (ev.code === "nick_taken") setup("That nick is in use or belongs to another device. Pick another.");
       else if (ev.code === "unauthorized") setup("This Roost needs an access token (" + ev.message + ").");
-      else systemLine(S.rooms.get(ev.ref) ? ev.ref : S.active, ev.message + " (" + ev.code + ")");
+      else {
+        // A refused join: the room is not followed after all.
+        const r = S.rooms.get(ev.ref);
+        if (r && !r.joined && !r.dm) { conn.rooms.delete(ev.ref); S.rooms.delete(ev.ref); saveRooms(); renderRooms(); }
+        systemLine(r && r.joined ? ev.ref : S.active, ev.message + " (" + ev.code + ")");
+      }
       break;
   }
 }

@@ -151,7 +151,7 @@ try {
   // ---- two people in a room: messages, presence, typing, receipts ----
   const ann = await openPage(roost, "ann");
   const bob = await openPage(roost, "bob", { viewport: { width: 360, height: 640 } });
-  ok((await ann.textContent("#title")) === "# lobby", "a new page starts in # lobby");
+  await waitFor(async () => (await ann.textContent("#title")) === "# lobby", "a new page starts in # lobby");
 
   await say(ann, "hello bob");
   await waitFor(async () => (await count(bob, "hello bob")) === 1, "bob sees ann's message once");
@@ -253,6 +253,24 @@ try {
   await waitFor(async () => (await ann.locator("#joined-list li", { hasText: "garden" }).count()) === 0, "ann leaves garden");
   await waitFor(async () => (await carl.textContent("#count")) === "2", "carl sees ann leave garden (presence)");
   await showRoom(carl, "lobby");
+
+  // ---- a nick is owned by its device's key ----
+  const thief = await (await browser.newContext()).newPage();
+  await thief.goto(roost.base + "/");
+  await thief.fill("#nick-input", "ANN");
+  await thief.click("#nick-form button[type=submit]");
+  await waitFor(async () => (await thief.textContent("#setup-error")).includes("belongs to another device"),
+    "another device cannot take ann's nick: the page asks for another");
+  ok(await thief.locator("#setup").isVisible(), "and shows the nick form again");
+  await thief.context().close();
+
+  // ---- the phone loses its network, then gets it back ----
+  await bob.context().setOffline(true);
+  await waitFor(async () => (await bob.textContent("#status")) === "offline", "bob's page says offline when the network goes");
+  await say(ann, "while bob was offline");
+  await bob.context().setOffline(false);
+  await waitFor(async () => (await bob.textContent("#status")) === "connected", "and connected when it is back");
+  await waitFor(async () => (await count(bob, "while bob was offline")) === 1, "bob recovers the message he missed");
 
   // ---- a network blip: carl's socket is cut; he recovers exactly ----
   for (const l of carlLink.splice(0)) l.ws.close({ code: 1006 }).catch(() => {});
