@@ -15,6 +15,7 @@
 #include "broker/codec.h"
 #include "broker/error.h"
 #include "broker/events.h"
+#include "broker/journal.h"
 #include "broker/limits.h"
 #include "broker/tables.h"
 #include "broker/timers.h"
@@ -83,6 +84,23 @@ public:
     std::string reserved_report() const;
 
     void set_authorizer(Authorizer* a) { auth_ = a; }
+    // From now on every new history, message, key and read mark goes to `j`
+    // first (nullptr: memory only). Set after the restore_* calls.
+    void set_journal(Journal* j) { journal_ = j; }
+
+    // Start-up only, before set_journal() and before any session: rebuild
+    // the tables from the journal (broker/restore.cpp). Indices are the
+    // tables' own (room slot, nick entry, read mark), so what was written
+    // from slot N comes back to slot N. Each returns false (and changes
+    // nothing) for an index or value out of range.
+    // Room slot `ri` becomes `name` with history `epoch` and no messages.
+    bool restore_room(std::uint32_t ri, std::string_view name, std::string_view epoch);
+    // Appends message `seq` to room `ri`; seqs must ascend. A gap (records
+    // lost to damage) is filled with one `system` message per missing seq
+    // saying so, unless the gap is wider than the ring.
+    bool restore_message(std::uint32_t ri, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json);
+    bool restore_key(std::uint32_t ni, std::string_view display, std::string_view key);
+    bool restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq);
 
     // A new connection from `addr` (16 bytes, IPv4 mapped). Returns 0 when
     // the session table is full: the platform refuses the connection.
@@ -134,6 +152,7 @@ public:
         std::uint64_t messages_in = 0, deliveries = 0, frames_out = 0, batches = 0, bytes_out = 0;
         std::uint64_t culled_slow = 0, closed_abuse = 0, rate_limited = 0, client_errors = 0;
         std::uint64_t rooms_recycled = 0, typing_dropped = 0;
+        std::uint64_t disk_full = 0; // requests refused because the journal could not write
     };
     const Stats& stats() const { return stats_; }
 
@@ -156,6 +175,7 @@ private:
     std::uint32_t nick_index(std::string_view lower) const;
     std::uint32_t claim_nick(std::string_view display, std::string_view key, Errc& err);
     void release_nick(std::uint32_t ni);
+    void own_nick(std::uint32_t ni, std::string_view key);
     std::uint32_t find_sub(std::uint32_t si, std::uint32_t ri) const;
     std::uint32_t subscribe(std::uint32_t si, std::uint32_t ri, const Command* join, Errc& err);
     void unsubscribe(std::uint32_t sub, bool send_left);
@@ -177,6 +197,7 @@ private:
     Random& random_;
     Transport& transport_;
     Authorizer* auth_ = nullptr;
+    Journal* journal_ = nullptr;
     Decoder decoder_;
     TimerHeap timers_;
     TimerHandler timer_handlers_[kTimerKinds] = {};

@@ -18,6 +18,7 @@ const char* errc_code(Errc e) {
     case Errc::forbidden: return "forbidden";
     case Errc::nick_taken: return "nick_taken";
     case Errc::server_busy: return "server_busy";
+    case Errc::disk_full: return "server_busy";
     }
     return "server_busy";
 }
@@ -30,6 +31,7 @@ int errc_http_status(Errc e) {
     case Errc::no_such_room: return 404;
     case Errc::rate_limited: return 429;
     case Errc::server_busy: return 503;
+    case Errc::disk_full: return 507;
     case Errc::too_many_rooms: return 503;
     case Errc::nick_taken: return 409;
     case Errc::not_joined: return 403;

@@ -22,12 +22,14 @@ enum class Errc : std::uint8_t {
     forbidden,      // not allowed (someone else's direct-message room, a token's room list)
     nick_taken,     // the nick is owned by another key
     server_busy,    // a fixed table is full (sessions, nicks, timers)
+    disk_full,      // the journal could not write (no space, I/O error): nothing was stored
 };
 
 // The contract's code string: "bad_json", "nick_taken", ...; "ok" for ok.
+// disk_full has no code of its own in the contract: it is "server_busy".
 const char* errc_code(Errc e);
 
-// The HTTP status that answers `e` on the HTTP API (400, 401, 403, 404, 429, 503).
+// The HTTP status that answers `e` on the HTTP API (400, 401, 403, 404, 429, 503, 507).
 int errc_http_status(Errc e);
 
 // WebSocket close codes the broker uses.

@@ -71,23 +71,32 @@ std::uint32_t Broker::create_room(std::string_view lower_name, Errc& err) {
             err = Errc::too_many_rooms;
             return kNone;
         }
-        ++stats_.rooms_recycled;
+    }
+    // A short random name for this history (base32, 40 bits).
+    static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
+    char epoch[kEpochLen + 1];
+    std::uint64_t v = random_.next();
+    for (std::size_t i = 0; i < kEpochLen; ++i) {
+        epoch[i] = kAlphabet[v & 31];
+        v >>= 5;
+    }
+    epoch[kEpochLen] = '\0';
+    if (journal_ != nullptr && journal_->room_started(pick, lower_name, {epoch, kEpochLen}) != Errc::ok) {
+        ++stats_.disk_full;
+        err = Errc::disk_full;
+        return kNone;
     }
     Room& r = rooms_[pick];
+    if (r.used) {
+        ++stats_.rooms_recycled;
+    }
     r.used = true;
     r.name.assign(lower_name);
     DmNicks dm;
     r.dm = parse_dm_room_name(lower_name, dm);
     r.dm_a.assign(r.dm ? dm.a : std::string_view());
     r.dm_b.assign(r.dm ? dm.b : std::string_view());
-    // A short random name for this history (base32, 40 bits).
-    static const char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
-    std::uint64_t v = random_.next();
-    for (std::size_t i = 0; i < kEpochLen; ++i) {
-        r.epoch[i] = kAlphabet[v & 31];
-        v >>= 5;
-    }
-    r.epoch[kEpochLen] = '\0';
+    std::memcpy(r.epoch, epoch, sizeof epoch);
     r.ring->reset_to(0);
     r.first_sub = kNone;
     r.sessions = 0;
@@ -118,12 +127,11 @@ std::uint32_t Broker::claim_nick(std::string_view display, std::string_view key,
             err = Errc::nick_taken;
             return kNone;
         }
-        if (n.key_len == 0 && !key.empty()) {
-            std::memcpy(n.key, key.data(), key.size());
-            n.key_len = static_cast<std::uint32_t>(key.size());
-        }
         if (n.connections == 0) {
             n.display.assign(display); // shown as given by the latest owner
+        }
+        if (n.key_len == 0 && !key.empty()) {
+            own_nick(ni, key);
         }
         return ni;
     }
@@ -135,15 +143,26 @@ std::uint32_t Broker::claim_nick(std::string_view display, std::string_view key,
             n.lower.assign(lower);
             n.connections = 0;
             n.key_len = 0;
-            if (!key.empty() && key.size() <= limits_.max_key) {
-                std::memcpy(n.key, key.data(), key.size());
-                n.key_len = static_cast<std::uint32_t>(key.size());
+            if (!key.empty()) {
+                own_nick(i, key);
             }
             return i;
         }
     }
     err = Errc::server_busy;
     return kNone;
+}
+
+void Broker::own_nick(std::uint32_t ni, std::string_view key) {
+    Nick& n = nicks_[ni];
+    if (key.size() > limits_.max_key) {
+        return;
+    }
+    std::memcpy(n.key, key.data(), key.size());
+    n.key_len = static_cast<std::uint32_t>(key.size());
+    if (journal_ != nullptr) {
+        journal_->key_set(ni, n.display.view(), key);
+    }
 }
 
 void Broker::release_nick(std::uint32_t ni) {
@@ -292,7 +311,12 @@ Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::s
     if (!w.ok()) {
         return Errc::text_too_long;
     }
-    const std::uint64_t got = ring.append(encode_.data(), static_cast<std::uint32_t>(w.size()), EntryMeta{ts, cid_key});
+    const EntryMeta meta{ts, cid_key};
+    if (journal_ != nullptr && journal_->appended(ri, seq, meta, {encode_.data(), w.size()}) != Errc::ok) {
+        ++stats_.disk_full;
+        return Errc::disk_full;
+    }
+    const std::uint64_t got = ring.append(encode_.data(), static_cast<std::uint32_t>(w.size()), meta);
     if (got != seq) {
         return Errc::server_busy;
     }
@@ -348,6 +372,9 @@ void Broker::note_read(std::uint32_t ri, std::string_view nick, std::uint64_t se
         return; // a receipt keeps the largest seq reported
     }
     slot->seq = seq;
+    if (journal_ != nullptr) {
+        journal_->read_set(ri, static_cast<std::uint32_t>(slot - r.reads), slot->nick.view(), seq);
+    }
     JsonWriter w(encode_.data(), encode_.size());
     encode_read(w, r.name.view(), nick, seq);
     char lower_buf[kNickMax + 1];

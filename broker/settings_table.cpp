@@ -16,6 +16,7 @@ enum class Kind : std::uint8_t {
     count,  // std::uint32_t within [min, max]
     text,   // a non-empty string
     level,  // error | warn | info | debug
+    fsync,  // always | batch | never
     list,   // comma-separated origins; empty = none
     token,  // one device token, appended
     config, // the config file's own path (command line only)
@@ -68,10 +69,14 @@ const Spec kSpecs[] = {
     text("bind", Kind::text, "ADDR", "listen address (empty: every IPv4 and IPv6 address)", &Settings::bind),
     port("http_port", "HTTP and ws:// port; 0 = any free port, -1 = off", &top_int<&Settings::http_port>),
     port("https_port", "HTTPS and wss:// port; 0 = any free port, -1 = off", &top_int<&Settings::https_port>),
-    text("data", Kind::text, "DIR", "data directory (certificates); empty: run from memory", &Settings::data_dir),
+    text("data", Kind::text, "DIR", "data directory (history, keys, read marks, certificates); empty: run from memory", &Settings::data_dir),
     text("tls_cert", Kind::text, "FILE", "PEM server certificate (empty: make a local CA and certificate)",
          &Settings::tls_cert),
     text("tls_key", Kind::text, "FILE", "PEM private key of tls_cert", &Settings::tls_key),
+    text("fsync", Kind::fsync, "POLICY",
+         "when history reaches the disk: always (before each ack), batch (every fsync_ms), never (the OS decides)",
+         &Settings::fsync),
+    count("fsync_ms", "MS", "with fsync = batch: milliseconds between syncs", 1, 60000, &top<&Settings::fsync_ms>),
     text("log_level", Kind::level, "LEVEL", "how much to log", &Settings::log_level),
     text("config", Kind::config, "FILE", "read settings from FILE first (command line only)",
          &Settings::config_file),
@@ -289,6 +294,7 @@ std::string format_value(const Spec& spec, Settings& s) {
         return std::to_string(spec.count_field(s));
     case Kind::text:
     case Kind::level:
+    case Kind::fsync:
     case Kind::config:
         return s.*spec.text_field;
     case Kind::list: {
@@ -345,6 +351,13 @@ bool apply(const Spec& spec, std::string_view value, Settings& out, std::string&
         }
         out.*spec.text_field = std::string(value);
         return true;
+    case Kind::fsync:
+        if (value != "always" && value != "batch" && value != "never") {
+            why = quoted(value) + " is not one of always, batch, never";
+            return false;
+        }
+        out.*spec.text_field = std::string(value);
+        return true;
     case Kind::text:
     case Kind::config:
         if (value.empty()) {
@@ -395,6 +408,8 @@ std::vector<SettingDoc> setting_docs() {
             d.bounds = "range " + std::to_string(spec.min) + " to " + std::to_string(spec.max);
         } else if (spec.kind == Kind::level) {
             d.bounds = "one of error, warn, info, debug";
+        } else if (spec.kind == Kind::fsync) {
+            d.bounds = "one of always, batch, never";
         }
         docs.push_back(std::move(d));
     }

@@ -40,6 +40,10 @@ struct Conn {
     const char* body;
     std::uint32_t size, sent;
 
+    // fsync = always: a post's answer (in the scratch) held for the sync.
+    unsigned held_status;
+    std::uint32_t held_len;
+
     // A POST body being received (its room, sender and key in the scratch).
     bool posting, post_json;
     std::uint32_t body_len;

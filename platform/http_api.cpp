@@ -9,6 +9,7 @@
 #include "platform/assets.h"
 #include "platform/conn.h"
 #include "platform/os.h"
+#include "platform/journal.h"
 #include "platform/runtime.h"
 #include "platform/rx_arena.h"
 #include "platform/tls_memory.h"
@@ -396,6 +397,7 @@ int sse_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
     }
     const RoomRing& ring = *r.ring;
     if (c.sse_next > ring.head()) return 0;
+    rt.durable();
     if (c.sse_next < ring.oldest()) return -1; // fell behind the ring
     const char* data = nullptr;
     std::uint32_t len = 0;
@@ -634,11 +636,26 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
     w.uint(r.ts);
     w.end_object();
     release_buf(rt, c);
+    if (rt.journal != nullptr && rt.journal->must_sync_before_reply()) {
+        // fsync = always: the answer waits in the scratch for the group
+        // commit at the next WRITEABLE (every post of this pass shares it).
+        c.held_status = r.duplicate ? 200 : 201;
+        c.held_len = static_cast<std::uint32_t>(w.size());
+        lws_callback_on_writable(wsi);
+        return 0;
+    }
     return respond_small(wsi, c, r.duplicate ? 200 : 201, s, w);
 }
 
 int http_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
     if (c.kind == ConnKind::sse) return sse_writeable(rt, wsi, c);
+    if (c.held_status != 0) {
+        rt.durable();
+        const unsigned status = c.held_status;
+        c.held_status = 0;
+        const HttpScratch* s = scratch(rt, c);
+        return s == nullptr ? -1 : respond(wsi, c, status, "application/json", s->small, c.held_len);
+    }
     if (c.body == nullptr) return 0;
     unsigned char buf[LWS_PRE + kChunk];
     const std::size_t n = c.size - c.sent < kChunk ? c.size - c.sent : kChunk;

@@ -95,7 +95,7 @@ int main(int argc, char** argv) {
     roost::Server server;
     if (!server.start(settings, tls, err)) {
         std::fprintf(stderr, "roost: %s\n", err.c_str());
-        return 1;
+        return server.failure_exit();
     }
     std::printf("roost: %s\n", server.reserved_report().c_str());
     g_server = &server;

@@ -139,6 +139,7 @@ int ws_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
         c.close_started = true;
         return close_with(wsi, code, code == 4008 ? "slow consumer" : code == 1001 ? "shutdown" : "policy");
     }
+    rt.durable(); // fsync = always: nothing leaves that acknowledges unsynced history
     Frame f;
     if (rt.broker.next_frame(c.sid, f)) {
         // The core guarantees LWS_PRE (its headroom) writable bytes before f.data.

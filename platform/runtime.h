@@ -11,6 +11,7 @@
 #include "platform/certs.h"
 #include "platform/conn.h"
 #include "platform/free_list.h"
+#include "platform/journal.h"
 
 #include <cstdint>
 #include <memory>
@@ -93,11 +94,20 @@ public:
     void wake(SessionId s) override;
     void stored(std::uint32_t room) override;
 
+    // fsync = always: syncs the journal if it holds unsynced writes, so the
+    // reply about to be written acknowledges only durable history. Every
+    // write path that can carry an ack calls it first: one sync serves every
+    // message stored since the last one (group commit).
+    void durable() {
+        if (journal != nullptr && journal->must_sync_before_reply()) journal->sync();
+    }
+
     const Settings& settings;
     const TlsMaterial& tls;
     Clock& clock;
     TokenGate gate;
     Broker broker;
+    std::unique_ptr<DiskJournal> journal; // with a data directory
     Decoder post_decoder;   // JSON bodies of HTTP posts
     AddressLimiter limiter; // HTTP posts per source address
     std::vector<struct lws*> session_wsi; // by SessionId - 1

@@ -191,6 +191,10 @@ std::string Server::reserved_report() const { return rt_ ? rt_->broker.reserved_
 
 bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string& err) {
     rt_ = std::make_unique<Runtime>(settings, tls, g_clock, g_random);
+    if (!open_journal(settings, err)) {
+        failure_exit_ = 2;
+        return false;
+    }
     // lws asks for rx_buffer_size + LWS_PRE + 4 bytes per WebSocket.
     install_rx_arena(rt_->conn_slots.size(), kWsRxBuffer + LWS_PRE + 4);
     lws_context_creation_info info{};
@@ -254,12 +258,61 @@ bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string
     return true;
 }
 
+// With a data directory: the files, replayed into the core before any
+// client can connect; then every new history, message, key and read mark
+// goes to the journal first.
+bool Server::open_journal(const Settings& settings, std::string& err) {
+    if (settings.data_dir.empty()) {
+        std::printf("roost: no data directory: history lives in memory only and is lost at every restart\n");
+        return true;
+    }
+    const CoreLimits& l = settings.limits;
+    const JournalGeometry g{l.max_rooms, l.ring_bytes, l.max_nicks, l.reads_per_room, l.max_key};
+    const FsyncPolicy policy = settings.fsync == "always"  ? FsyncPolicy::always
+                               : settings.fsync == "never" ? FsyncPolicy::never
+                                                           : FsyncPolicy::batch;
+    auto j = std::make_unique<DiskJournal>();
+    std::vector<std::string> report;
+    const bool ok = j->open(settings.data_dir, g, policy, rt_->broker, report, err);
+    for (const std::string& line : report) {
+        std::printf("roost: %s\n", line.c_str());
+    }
+    if (!ok) {
+        err = "data directory: " + err;
+        return false;
+    }
+    std::printf("roost: history in %s: %.1f MiB on disk, fsync = %s%s\n", settings.data_dir.c_str(),
+                static_cast<double>(j->file_bytes()) / (1024.0 * 1024.0), settings.fsync.c_str(),
+                policy == FsyncPolicy::batch ? (" (every " + std::to_string(settings.fsync_ms) + " ms)").c_str() : "");
+    rt_->journal = std::move(j);
+    rt_->broker.set_journal(rt_->journal.get());
+    return true;
+}
+
+// The batch policy's group commit: unsynced writes are synced fsync_ms after
+// the previous sync (always: before each reply, see Runtime::durable; at
+// the end of every pass too).
+std::uint64_t Server::sync_journal() {
+    DiskJournal* j = rt_->journal.get();
+    if (j == nullptr || j->policy() == FsyncPolicy::never) return UINT64_MAX;
+    const std::uint64_t now = g_clock.now_ms();
+    if (j->dirty() && (j->policy() == FsyncPolicy::always || now >= last_sync_ms_ + rt_->settings.fsync_ms)) {
+        j->sync();
+        last_sync_ms_ = now;
+    } else if (!j->dirty()) {
+        last_sync_ms_ = now;
+    }
+    return j->dirty() ? last_sync_ms_ + rt_->settings.fsync_ms : UINT64_MAX;
+}
+
 void Server::run() {
     bool alive = true;
+    std::uint64_t sync_due = UINT64_MAX;
     while (alive && stop_requested_ == 0) {
-        schedule_wakeup(context_, rt_->broker.next_timer_due());
+        schedule_wakeup(context_, std::min(rt_->broker.next_timer_due(), sync_due));
         alive = loop_pass(context_);
         rt_->broker.tick();
+        sync_due = sync_journal();
     }
     // Graceful shutdown: bye + close 1001 to every session.
     rt_->shutting_down = true;
@@ -272,6 +325,9 @@ void Server::run() {
     while (rt_->broker.session_count() > 0 && g_clock.now_ms() < deadline && alive) {
         schedule_wakeup(context_, g_clock.now_ms() + 100);
         alive = loop_pass(context_);
+    }
+    if (rt_->journal != nullptr) {
+        rt_->journal->sync(); // whatever the policy: a clean shutdown leaves nothing unsynced
     }
     loop_finish();
 }

@@ -39,13 +39,21 @@ public:
     int http_port() const { return http_port_; }
     int https_port() const { return https_port_; }
     std::string reserved_report() const;
+    // The exit code for a failed start(): 2 for the data directory (a file
+    // from a newer format or for other sizes, one in use, unreadable), else 1.
+    int failure_exit() const { return failure_exit_; }
 
 private:
+    bool open_journal(const Settings& settings, std::string& err);
+    std::uint64_t sync_journal();
+
     std::unique_ptr<Runtime> rt_;
     ::lws_context* context_ = nullptr;
     int http_port_ = -1;
     int https_port_ = -1;
     volatile std::sig_atomic_t stop_requested_ = 0;
+    int failure_exit_ = 1;
+    std::uint64_t last_sync_ms_ = 0;
 };
 
 } // namespace roost

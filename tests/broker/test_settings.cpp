@@ -46,6 +46,8 @@ void defaults_are_documented_values(void**) {
     assert_true(s.bind.empty());
     assert_true(s.data_dir.empty());
     assert_string_equal(s.log_level.c_str(), "info");
+    assert_string_equal(s.fsync.c_str(), "batch");
+    assert_int_equal(s.fsync_ms, 200);
     assert_int_equal(s.max_connections, 1024);
     assert_int_equal(s.max_per_address, 64);
     assert_int_equal(s.handshake_timeout_s, 10);
@@ -162,7 +164,7 @@ void every_numeric_key_checks_its_bounds(void**) {
         Settings s;
         expect_action(conf(dashed + "=" + std::to_string(hi), s), ArgsAction::run, dashed);
     }
-    assert_int_equal(numeric, 32); // 40 rows but bind, data, tls_cert, tls_key, log_level, config, origins, token
+    assert_int_equal(numeric, 33); // 42 rows but bind, data, tls_cert, tls_key, fsync, log_level, config, origins, token
 }
 
 // Each numeric key lands in its own field (no two rows share one).
@@ -220,6 +222,10 @@ void config_syntax(void**) {
         {"data = # nothing", "roost.conf:1: data: needs a non-empty value"},
         {"data = \"\"", "roost.conf:1: data: needs a non-empty value"},
         {"log_level = loud # comment", "roost.conf:1: log_level: 'loud' is not one of"},
+        {"fsync = sometimes", "roost.conf:1: fsync: 'sometimes' is not one of always, batch, never"},
+        {"fsync = ALWAYS", "roost.conf:1: fsync: 'ALWAYS' is not one of always, batch, never"},
+        {"fsync = always", nullptr},
+        {"fsync = never\nfsync_ms = 5", nullptr},
         {"http_port = 1\nhttp_port = x", "roost.conf:2: http_port: 'x' is not a whole number"},
         {"max-rooms = 3 = 4", "roost.conf:1: max_rooms: '3 = 4' is not a whole number"},
     };
@@ -237,7 +243,8 @@ void config_syntax(void**) {
                        "data = \"/srv/a #b\"   # quoted keeps the ' #'\n"
                        "tls_cert = /x#y\n"
                        "tls-key = \"/k\"\n"
-                       "log_level = warn\n",
+                       "log_level = warn\n"
+                       "fsync = always\n",
                        s),
                   ArgsAction::run, "values");
     assert_string_equal(s.bind.c_str(), "10.0.0.1");
@@ -245,6 +252,7 @@ void config_syntax(void**) {
     assert_string_equal(s.tls_cert.c_str(), "/x#y");
     assert_string_equal(s.tls_key.c_str(), "/k");
     assert_string_equal(s.log_level.c_str(), "warn");
+    assert_string_equal(s.fsync.c_str(), "always");
     // The file name is the one given.
     expect_error(roost::parse_config("x", "/etc/roost/r.conf", s), "/etc/roost/r.conf:1: ", "file name");
 }

@@ -1,0 +1,38 @@
+// Journal: what the broker asks of durable storage, and nothing more. The
+// platform's DiskJournal (platform/journal.cpp) keeps it in fixed,
+// preallocated files under the data directory; without a data directory
+// there is no Journal and history lives in memory only.
+//
+// Contract: the broker calls room_started() before a room (slot `room`,
+// the index in its room table) takes a new history, and appended() before a
+// message becomes visible in its ring. When either fails (the disk is full,
+// an I/O error), the broker refuses the request with Errc::disk_full and
+// changes nothing. key_set() and read_set() record state that is not
+// acknowledged to anyone; their failures are counted by the journal only.
+// Durability (when the bytes reach the medium) is the platform's business:
+// see DiskJournal::sync().
+#pragma once
+
+#include "broker/error.h"
+#include "broker/ring.h"
+
+#include <cstdint>
+#include <string_view>
+
+namespace roost {
+
+class Journal {
+public:
+    virtual ~Journal() = default;
+    // Room slot `room` starts the history `epoch` under `name` (lower case).
+    [[nodiscard]] virtual Errc room_started(std::uint32_t room, std::string_view name, std::string_view epoch) = 0;
+    // Message `seq` of room slot `room`: its meta and the `msg` event bytes.
+    [[nodiscard]] virtual Errc appended(std::uint32_t room, std::uint64_t seq, const EntryMeta& meta,
+                                        std::string_view msg_json) = 0;
+    // Nick table entry `nick` is owned by `key` (display form `display`).
+    virtual void key_set(std::uint32_t nick, std::string_view display, std::string_view key) = 0;
+    // Read mark `mark` of room slot `room`: `nick` has read up to `seq`.
+    virtual void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) = 0;
+};
+
+} // namespace roost

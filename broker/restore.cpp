@@ -1,0 +1,100 @@
+// Rebuilding the tables from the journal at start-up (see Broker::restore_*
+// in broker.h). Runs before any session exists and before the journal is
+// attached, so nothing here is written back or sent to anyone.
+#include "broker/broker.h"
+
+#include "broker/commands.h"
+#include "broker/json_writer.h"
+#include "broker/names.h"
+
+#include <cstring>
+
+namespace roost {
+
+namespace {
+
+constexpr std::string_view kLostText = "this message was lost: its record on disk was damaged";
+
+} // namespace
+
+bool Broker::restore_room(std::uint32_t ri, std::string_view name, std::string_view epoch) {
+    char lower_buf[kAnyRoomNameMax + 1];
+    if (ri >= rooms_.size() || epoch.size() != kEpochLen || room_index(name) != kNone ||
+        fold_any_room_name(name, lower_buf, sizeof lower_buf) != name) {
+        return false;
+    }
+    Room& r = rooms_[ri];
+    r.used = true;
+    r.name.assign(name);
+    DmNicks dm;
+    r.dm = parse_dm_room_name(name, dm);
+    r.dm_a.assign(r.dm ? dm.a : std::string_view());
+    r.dm_b.assign(r.dm ? dm.b : std::string_view());
+    std::memcpy(r.epoch, epoch.data(), kEpochLen);
+    r.epoch[kEpochLen] = '\0';
+    r.ring->reset_to(0);
+    r.first_sub = kNone;
+    r.sessions = 0;
+    r.members = 0;
+    r.last_active_ms = 0;
+    for (std::uint32_t k = 0; k < limits_.reads_per_room; ++k) {
+        r.reads[k] = ReadMark{};
+    }
+    return true;
+}
+
+bool Broker::restore_message(std::uint32_t ri, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json) {
+    if (ri >= rooms_.size() || !rooms_[ri].used || msg_json.empty() || seq <= rooms_[ri].ring->head()) {
+        return false;
+    }
+    Room& r = rooms_[ri];
+    RoomRing& ring = *r.ring;
+    if (ring.head() == 0 || seq - ring.head() > ring.slots()) {
+        ring.reset_to(seq - 1); // the first message, or a gap wider than the ring
+    }
+    while (ring.head() + 1 < seq) {
+        const std::uint64_t lost = ring.head() + 1;
+        JsonWriter w(encode_.data(), encode_.size());
+        encode_msg(w, r.name.view(), lost, meta.ts, CommandRouter::kBotName, MsgKind::system, kLostText, {}, {});
+        if (ring.append(encode_.data(), static_cast<std::uint32_t>(w.size()), EntryMeta{meta.ts, 0}) != lost) {
+            return false;
+        }
+    }
+    if (ring.append(msg_json.data(), static_cast<std::uint32_t>(msg_json.size()), meta) != seq) {
+        return false;
+    }
+    if (meta.ts > r.last_active_ms) {
+        r.last_active_ms = meta.ts;
+    }
+    return true;
+}
+
+bool Broker::restore_key(std::uint32_t ni, std::string_view display, std::string_view key) {
+    char lower_buf[kNickMax + 1];
+    const std::string_view lower = fold_nick(display, lower_buf, sizeof lower_buf);
+    if (ni >= nicks_.size() || nicks_[ni].used || key.empty() || key.size() > limits_.max_key || !nick_valid(display) ||
+        nick_index(lower) != kNone) {
+        return false;
+    }
+    Nick& n = nicks_[ni];
+    n.used = true;
+    n.display.assign(display);
+    n.lower.assign(lower);
+    n.connections = 0;
+    std::memcpy(n.key, key.data(), key.size());
+    n.key_len = static_cast<std::uint32_t>(key.size());
+    return true;
+}
+
+bool Broker::restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq) {
+    if (ri >= rooms_.size() || !rooms_[ri].used || mark >= limits_.reads_per_room || !nick_valid(nick) ||
+        seq > rooms_[ri].ring->head()) {
+        return false;
+    }
+    ReadMark& m = rooms_[ri].reads[mark];
+    m.nick.assign(nick);
+    m.seq = seq;
+    return true;
+}
+
+} // namespace roost

@@ -1,0 +1,446 @@
+#include "platform/journal.h"
+
+#include "broker/broker.h"
+#include "broker/names.h"
+#include "platform/crc32c.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the journal's integers are little-endian");
+
+namespace roost {
+
+namespace {
+
+constexpr std::uint64_t kFileHeader = 4096; // two copies of the file header: at 0 and at 2048
+constexpr std::uint64_t kHeaderCopy = 2048;
+constexpr std::uint64_t kSlotHeader = 256;  // two copies of the slot header: at 0 and at 128
+constexpr std::uint64_t kSlotCopy = 128;
+constexpr std::uint64_t kAlign = 32;
+constexpr std::uint64_t kRecHeader = 44;
+constexpr std::uint32_t kRecMagic = 0x014D52F7u;  // bytes F7 'R' 'M' 01
+constexpr std::uint32_t kSlotMagic = 0x544C5352u; // "RSLT"
+constexpr std::uint32_t kNickMagic = 0x4B494E52u; // "RNIK"
+constexpr std::uint32_t kReadMagic = 0x44415252u; // "RRAD"
+constexpr std::uint64_t kReadRec = 64;
+constexpr std::uint32_t kHistoryKind = 1, kStateKind = 2;
+constexpr char kFileMagic[8] = {'R', 'O', 'O', 'S', 'T', 'J', 'N', 'L'};
+
+void put32(char* p, std::uint32_t v) { std::memcpy(p, &v, 4); }
+void put64(char* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
+std::uint32_t get32(const char* p) { std::uint32_t v; std::memcpy(&v, p, 4); return v; }
+std::uint64_t get64(const char* p) { std::uint64_t v; std::memcpy(&v, p, 8); return v; }
+std::uint64_t align_up(std::uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+std::string errno_text(int e) { return std::strerror(e); }
+
+std::string mib(std::uint64_t n) {
+    char b[32];
+    std::snprintf(b, sizeof b, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024.0));
+    return b;
+}
+
+// Reads `len` bytes at `off`; what lies past the end of the file reads as zeros.
+bool read_at(int fd, char* out, std::size_t len, std::uint64_t off) {
+    std::size_t got = 0;
+    while (got < len) {
+        const ssize_t n = pread(fd, out + got, len - got, static_cast<off_t>(off + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return false;
+        if (n == 0) break;
+        got += static_cast<std::size_t>(n);
+    }
+    std::memset(out + got, 0, len - got);
+    return true;
+}
+
+// File header (64 bytes used of each 2 KiB copy):
+//   magic[8] | format u32 | kind u32 | geometry u32 x 4 | crc32c u32 (of the 32 bytes before it)
+void encode_file_header(char* h, std::uint32_t kind, const std::uint32_t geo[4]) {
+    std::memset(h, 0, 64);
+    std::memcpy(h, kFileMagic, 8);
+    put32(h + 8, DiskJournal::kFormat);
+    put32(h + 12, kind);
+    for (int i = 0; i < 4; ++i) put32(h + 16 + 4 * i, geo[i]);
+    put32(h + 32, crc32c(0, h, 32));
+}
+
+// Slot header copy (history): magic u32 | crc u32 (of bytes 8..72) | gen u64 |
+// name_len u8 | name[47] | epoch[8]
+constexpr std::size_t kSlotHeaderUsed = 72;
+} // namespace
+
+DiskJournal::~DiskJournal() {
+    if (history_fd_ >= 0) {
+        if (dirty_) fdatasync(history_fd_);
+        close(history_fd_);
+    }
+    if (state_fd_ >= 0) {
+        if (dirty_) fdatasync(state_fd_);
+        close(state_fd_);
+    }
+}
+
+std::uint64_t DiskJournal::slot_off(std::uint32_t room) const { return kFileHeader + room * slot_size_; }
+
+std::uint64_t DiskJournal::nick_off(std::uint32_t nick, std::uint32_t copy) const {
+    return kFileHeader + (std::uint64_t{nick} * 2 + copy) * nick_rec_;
+}
+
+std::uint64_t DiskJournal::read_off(std::uint32_t room, std::uint32_t mark, std::uint32_t copy) const {
+    const std::uint64_t nicks_end = kFileHeader + std::uint64_t{geo_.nicks} * 2 * nick_rec_;
+    return nicks_end + ((std::uint64_t{room} * geo_.reads_per_room + mark) * 2 + copy) * kReadRec;
+}
+
+bool DiskJournal::write_at(int fd, const char* data, std::size_t len, std::uint64_t off) {
+    std::size_t done = 0;
+    while (done < len) {
+        const ssize_t n = pwrite(fd, data + done, len - done, static_cast<off_t>(off + done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+            ++stats_.write_errors;
+            return false;
+        }
+        done += static_cast<std::size_t>(n);
+    }
+    stats_.bytes += len;
+    dirty_ = true;
+    return true;
+}
+
+bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[4],
+                            std::uint64_t size, int& fd, bool& fresh, std::vector<std::string>& report,
+                            std::string& why) {
+    fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        why = path + ": " + errno_text(errno);
+        return false;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        why = path + ": in use by another roost (" + errno_text(errno) + ")";
+        return false;
+    }
+    struct stat st {};
+    if (fstat(fd, &st) != 0) {
+        why = path + ": " + errno_text(errno);
+        return false;
+    }
+    char want[64];
+    encode_file_header(want, kind, geo);
+    fresh = st.st_size == 0;
+    if (!fresh) {
+        char h[kFileHeader];
+        if (!read_at(fd, h, sizeof h, 0)) {
+            why = path + ": " + errno_text(errno);
+            return false;
+        }
+        const char* good = nullptr;
+        bool magic_seen = false;
+        for (const char* c : {h, h + kHeaderCopy}) {
+            if (std::memcmp(c, kFileMagic, 8) != 0) continue;
+            magic_seen = true;
+            if (get32(c + 32) == crc32c(0, c, 32)) {
+                good = c;
+                break;
+            }
+        }
+        if (good == nullptr) {
+            why = path + (magic_seen ? ": both copies of the header are damaged"
+                                     : ": not a Roost journal file (move it away to start a new one)");
+            return false;
+        }
+        if (get32(good + 8) != DiskJournal::kFormat || get32(good + 12) != kind) {
+            why = path + ": made by a Roost with journal format " + std::to_string(get32(good + 8)) +
+                  "; this one reads format " + std::to_string(DiskJournal::kFormat);
+            return false;
+        }
+        if (std::memcmp(good + 16, want + 16, 16) != 0) {
+            why = path + ": made for other sizes (max_rooms, ring_bytes, max_nicks, reads_per_room or max_key " +
+                  "changed); restore the settings, or move the file away to start an empty history";
+            return false;
+        }
+        if (good != h) {
+            report.push_back(path + ": the first copy of the header was damaged; the second was used");
+        }
+        if (static_cast<std::uint64_t>(st.st_size) < size) {
+            report.push_back(path + ": truncated to " + std::to_string(st.st_size) + " of " + std::to_string(size) +
+                             " bytes; what is missing reads as empty");
+        }
+    }
+    // Both header copies, every start (a repaired copy, a fresh file).
+    char h[kFileHeader] = {};
+    std::memcpy(h, want, 64);
+    std::memcpy(h + kHeaderCopy, want, 64);
+    if (!write_at(fd, h, sizeof h, 0)) {
+        why = path + ": cannot write: " + errno_text(errno);
+        return false;
+    }
+    if (static_cast<std::uint64_t>(st.st_size) < size) {
+        const int rc = posix_fallocate(fd, 0, static_cast<off_t>(size));
+        if (rc != 0) {
+            if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+                why = path + ": cannot size it to " + std::to_string(size) + " bytes: " + errno_text(errno);
+                return false;
+            }
+            report.push_back(path + ": could not reserve " + mib(size) + " (" + errno_text(rc) +
+                             "); the file is sparse, and posts are refused (507) while the disk is full");
+        }
+    }
+    return true;
+}
+
+bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPolicy policy, Broker& b,
+                       std::vector<std::string>& report, std::string& why) {
+    geo_ = g;
+    policy_ = policy;
+    slot_size_ = kSlotHeader + align_up(std::uint64_t{g.ring_bytes} * 2);
+    history_size_ = kFileHeader + g.rooms * slot_size_;
+    nick_rec_ = static_cast<std::uint32_t>((43 + std::uint64_t{g.max_key} + 63) / 64 * 64);
+    state_size_ = kFileHeader + std::uint64_t{g.nicks} * 2 * nick_rec_ +
+                  std::uint64_t{g.rooms} * g.reads_per_room * 2 * kReadRec;
+    struct stat st {};
+    if (stat(dir.c_str(), &st) != 0 && (errno != ENOENT || mkdir(dir.c_str(), 0700) != 0 || stat(dir.c_str(), &st) != 0)) {
+        why = dir + ": " + errno_text(errno);
+        return false;
+    }
+    if (!S_ISDIR(st.st_mode)) {
+        why = dir + ": not a directory";
+        return false;
+    }
+    const std::uint32_t hgeo[4] = {g.rooms, static_cast<std::uint32_t>(slot_size_), 0, 0};
+    const std::uint32_t sgeo[4] = {g.nicks, nick_rec_, g.rooms, g.reads_per_room};
+    bool hfresh = false, sfresh = false;
+    if (!open_file(dir + "/history.roost", kHistoryKind, hgeo, history_size_, history_fd_, hfresh, report, why) ||
+        !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why)) {
+        return false;
+    }
+    slots_.assign(g.rooms, Slot{});
+    nick_ver_.assign(g.nicks, 0);
+    read_ver_.assign(std::size_t{g.rooms} * g.reads_per_room, 0);
+    buf_.assign(slot_size_, 0);
+    if (!hfresh) load_history(b, report);
+    if (!sfresh) load_state(b, report);
+    sync();
+    return true;
+}
+
+void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
+    struct Rec {
+        std::uint64_t seq, off;
+        std::uint32_t len;
+    };
+    std::vector<Rec> recs;
+    std::uint64_t rooms = 0, messages = 0;
+    std::vector<char>& s = buf_;
+    for (std::uint32_t ri = 0; ri < geo_.rooms; ++ri) {
+        if (!read_at(history_fd_, s.data(), slot_size_, slot_off(ri))) {
+            report.push_back("history.roost: slot " + std::to_string(ri) + ": " + errno_text(errno));
+            continue;
+        }
+        // The slot header: the valid copy with the higher generation.
+        const char* head = nullptr;
+        for (const char* c : {s.data(), s.data() + kSlotCopy}) {
+            if (get32(c) == kSlotMagic && get32(c + 4) == crc32c(0, c + 8, kSlotHeaderUsed - 8) &&
+                (head == nullptr || get64(c + 8) > get64(head + 8))) {
+                head = c;
+            }
+        }
+        if (head == nullptr) {
+            if (get32(s.data()) == kSlotMagic || get32(s.data() + kSlotCopy) == kSlotMagic) {
+                report.push_back("history.roost: slot " + std::to_string(ri) + ": header damaged; its room is lost");
+                ++stats_.damaged;
+            }
+            continue;
+        }
+        Slot& slot = slots_[ri];
+        slot.gen = get64(head + 8);
+        max_gen_ = std::max(max_gen_, slot.gen);
+        const std::string_view name(head + 17, std::min<std::size_t>(static_cast<unsigned char>(head[16]), 47));
+        const std::string_view epoch(head + 64, kEpochLen);
+        if (!b.restore_room(ri, name, epoch)) {
+            report.push_back("history.roost: slot " + std::to_string(ri) + ": room '" + std::string(name) +
+                             "' cannot be restored (bad name or a duplicate); skipped");
+            ++stats_.damaged;
+            continue;
+        }
+        slot.used = true;
+        ++rooms;
+        // Every aligned position: intact records of this generation.
+        recs.clear();
+        std::uint64_t damaged = 0;
+        for (std::uint64_t off = kSlotHeader; off + kRecHeader <= slot_size_;) {
+            const char* r = s.data() + off;
+            if (get32(r) != kRecMagic) {
+                off += kAlign;
+                continue;
+            }
+            const std::uint32_t len = get32(r + 4);
+            const bool fits = len > 0 && off + kRecHeader + len <= slot_size_;
+            const bool ours = get64(r + 16) == slot.gen;
+            if (fits && get32(r + 40) == crc32c(crc32c(0, r, 40), r + kRecHeader, len)) {
+                if (ours) recs.push_back({get64(r + 8), off, len});
+                off += align_up(kRecHeader + len);
+            } else {
+                damaged += ours ? 1 : 0;
+                off += kAlign;
+            }
+        }
+        std::sort(recs.begin(), recs.end(), [](const Rec& x, const Rec& y) { return x.seq < y.seq; });
+        std::uint64_t lost = 0, prev = 0, newest_end = kSlotHeader;
+        for (const Rec& rec : recs) {
+            if (rec.seq == prev) continue; // never written twice; keep the first
+            const char* r = s.data() + rec.off;
+            if (prev != 0 && rec.seq > prev + 1) lost += rec.seq - prev - 1;
+            if (b.restore_message(ri, rec.seq, EntryMeta{get64(r + 24), get64(r + 32)},
+                                  std::string_view(r + kRecHeader, rec.len))) {
+                ++messages;
+            }
+            prev = rec.seq;
+            newest_end = rec.off + align_up(kRecHeader + rec.len);
+        }
+        slot.wp = newest_end;
+        if (damaged + lost > 0) {
+            stats_.damaged += damaged;
+            report.push_back("history.roost: room '" + std::string(name) + "': dropped " + std::to_string(damaged) +
+                             " damaged record(s); " + std::to_string(lost) +
+                             " seq(s) between intact records are marked lost; kept " + std::to_string(recs.size()));
+        }
+    }
+    report.push_back("history.roost: restored " + std::to_string(rooms) + " room(s), " + std::to_string(messages) +
+                     " message(s)");
+}
+
+void DiskJournal::load_state(Broker& b, std::vector<std::string>& report) {
+    std::uint64_t keys = 0, marks = 0, damaged = 0;
+    std::vector<char> rec(std::max<std::size_t>(nick_rec_, kReadRec) * 2);
+    // The valid copy with the higher version, or nullptr.
+    auto pick = [&](std::uint32_t magic, std::size_t size, std::uint64_t& version) -> const char* {
+        const char* best = nullptr;
+        for (const char* c : {rec.data(), rec.data() + size}) {
+            if (get32(c) == magic) {
+                if (get32(c + 4) != crc32c(0, c + 8, size - 8)) {
+                    ++damaged;
+                } else if (best == nullptr || get64(c + 8) > get64(best + 8)) {
+                    best = c;
+                }
+            }
+        }
+        version = best != nullptr ? get64(best + 8) : 0;
+        return best;
+    };
+    for (std::uint32_t ni = 0; ni < geo_.nicks; ++ni) {
+        if (!read_at(state_fd_, rec.data(), 2 * nick_rec_, nick_off(ni, 0))) continue;
+        // magic u32 | crc u32 | version u64 | display_len u8 | display[24] | key_len u16 | key[max_key]
+        const char* c = pick(kNickMagic, nick_rec_, nick_ver_[ni]);
+        if (c == nullptr) continue;
+        const std::size_t dlen = std::min<std::size_t>(static_cast<unsigned char>(c[16]), kNickMax);
+        std::uint16_t klen;
+        std::memcpy(&klen, c + 41, 2);
+        if (klen <= geo_.max_key && b.restore_key(ni, std::string_view(c + 17, dlen), std::string_view(c + 43, klen))) {
+            ++keys;
+        }
+    }
+    for (std::uint32_t ri = 0; ri < geo_.rooms; ++ri) {
+        if (!slots_[ri].used) continue;
+        for (std::uint32_t k = 0; k < geo_.reads_per_room; ++k) {
+            if (!read_at(state_fd_, rec.data(), 2 * kReadRec, read_off(ri, k, 0))) continue;
+            // magic u32 | crc u32 | version u64 | room gen u64 | seq u64 | nick_len u8 | nick[24]
+            std::uint64_t& ver = read_ver_[std::size_t{ri} * geo_.reads_per_room + k];
+            const char* c = pick(kReadMagic, kReadRec, ver);
+            if (c == nullptr || get64(c + 16) != slots_[ri].gen) continue;
+            const std::size_t nlen = std::min<std::size_t>(static_cast<unsigned char>(c[32]), kNickMax);
+            if (b.restore_read(ri, k, std::string_view(c + 33, nlen), get64(c + 24))) ++marks;
+        }
+    }
+    stats_.damaged += damaged;
+    report.push_back("state.roost: restored " + std::to_string(keys) + " nick key(s), " + std::to_string(marks) +
+                     " read mark(s)" + (damaged > 0 ? "; " + std::to_string(damaged) + " damaged copies ignored" : ""));
+}
+
+Errc DiskJournal::room_started(std::uint32_t room, std::string_view name, std::string_view epoch) {
+    if (room >= slots_.size() || name.size() > 47 || epoch.size() != kEpochLen) return Errc::server_busy;
+    char h[kSlotHeader] = {};
+    put32(h, kSlotMagic);
+    put64(h + 8, max_gen_ + 1);
+    h[16] = static_cast<char>(name.size());
+    std::memcpy(h + 17, name.data(), name.size());
+    std::memcpy(h + 64, epoch.data(), kEpochLen);
+    put32(h + 4, crc32c(0, h + 8, kSlotHeaderUsed - 8));
+    std::memcpy(h + kSlotCopy, h, kSlotCopy);
+    if (!write_at(history_fd_, h, sizeof h, slot_off(room))) return Errc::disk_full;
+    Slot& s = slots_[room];
+    s.used = true;
+    s.gen = ++max_gen_;
+    s.wp = kSlotHeader;
+    return Errc::ok;
+}
+
+Errc DiskJournal::appended(std::uint32_t room, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json) {
+    if (room >= slots_.size() || !slots_[room].used) return Errc::server_busy;
+    Slot& s = slots_[room];
+    const std::uint64_t size = align_up(kRecHeader + msg_json.size());
+    if (size > slot_size_ - kSlotHeader) return Errc::text_too_long;
+    if (s.wp + size > slot_size_) s.wp = kSlotHeader; // wrap: overwrite the oldest
+    char* r = buf_.data();
+    put32(r, kRecMagic);
+    put32(r + 4, static_cast<std::uint32_t>(msg_json.size()));
+    put64(r + 8, seq);
+    put64(r + 16, s.gen);
+    put64(r + 24, meta.ts);
+    put64(r + 32, meta.cid_key);
+    std::memcpy(r + kRecHeader, msg_json.data(), msg_json.size());
+    put32(r + 40, crc32c(crc32c(0, r, 40), r + kRecHeader, msg_json.size()));
+    std::memset(r + kRecHeader + msg_json.size(), 0, size - kRecHeader - msg_json.size());
+    if (!write_at(history_fd_, r, size, slot_off(room) + s.wp)) return Errc::disk_full;
+    s.wp += size;
+    ++stats_.records;
+    return Errc::ok;
+}
+
+void DiskJournal::key_set(std::uint32_t nick, std::string_view display, std::string_view key) {
+    if (nick >= nick_ver_.size() || display.size() > kNickMax || key.size() > geo_.max_key) return;
+    char* c = buf_.data();
+    std::memset(c, 0, nick_rec_);
+    const std::uint64_t ver = ++nick_ver_[nick];
+    put32(c, kNickMagic);
+    put64(c + 8, ver);
+    c[16] = static_cast<char>(display.size());
+    std::memcpy(c + 17, display.data(), display.size());
+    const auto klen = static_cast<std::uint16_t>(key.size());
+    std::memcpy(c + 41, &klen, 2);
+    std::memcpy(c + 43, key.data(), key.size());
+    put32(c + 4, crc32c(0, c + 8, nick_rec_ - 8));
+    write_at(state_fd_, c, nick_rec_, nick_off(nick, static_cast<std::uint32_t>(ver & 1)));
+}
+
+void DiskJournal::read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) {
+    if (room >= slots_.size() || mark >= geo_.reads_per_room || nick.size() > kNickMax) return;
+    char c[kReadRec] = {};
+    const std::uint64_t ver = ++read_ver_[std::size_t{room} * geo_.reads_per_room + mark];
+    put32(c, kReadMagic);
+    put64(c + 8, ver);
+    put64(c + 16, slots_[room].gen);
+    put64(c + 24, seq);
+    c[32] = static_cast<char>(nick.size());
+    std::memcpy(c + 33, nick.data(), nick.size());
+    put32(c + 4, crc32c(0, c + 8, kReadRec - 8));
+    write_at(state_fd_, c, kReadRec, read_off(room, mark, static_cast<std::uint32_t>(ver & 1)));
+}
+
+void DiskJournal::sync() {
+    if (!dirty_) return;
+    if (fdatasync(history_fd_) != 0 || fdatasync(state_fd_) != 0) {
+        ++stats_.write_errors;
+    }
+    ++stats_.syncs;
+    dirty_ = false;
+}
+
+} // namespace roost

@@ -1,0 +1,127 @@
+// DiskJournal: the broker's history, nick keys and read marks on disk, in
+// two files of fixed size made (and reserved with posix_fallocate) at the
+// first start, so disk use is known up front like memory:
+//
+//   history.roost  a 4 KiB header, then one slot per room of the room table:
+//                  a 256-byte slot header (room name, epoch, generation)
+//                  and a record area of twice the room ring's bytes, used as
+//                  a circular log: records are appended after the newest and
+//                  wrap to the start of the area, overwriting the oldest.
+//                  Twice the ring, so the disk always holds at least what the
+//                  ring does.
+//   state.roost    a 4 KiB header, then fixed records in place: one per nick
+//                  table entry (display name, key) and one per read mark of
+//                  each room, each written alternately to two copies so a
+//                  torn write leaves the previous value.
+//
+// One file with a slot per room, not a file per room: the size is fixed by
+// two settings (max_rooms, ring_bytes), a recycled room reuses its slot under
+// a new generation (its old records are then ignored), and opening, locking
+// and syncing is one descriptor, not 64.
+//
+// Record (history): 44 bytes of header then the `msg` event JSON, padded
+// to 32 bytes; every record starts 32-byte aligned:
+//   magic F7 52 4D 01 | len u32 | seq u64 | gen u64 | ts u64 | cid_key u64 |
+//   crc32c u32 (of the 40 bytes before it and the payload) | payload
+// The magic's first byte (0xF7) never occurs in UTF-8 text, so a payload can
+// never look like a record. Start-up reads every aligned position, keeps
+// records whose CRC holds and whose generation is the slot's, rebuilds the
+// ring in seq order (a seq lost to damage becomes a `system` message saying
+// so), reports damaged records, and appends after the newest one, so a torn
+// tail is overwritten.
+//
+// Integers are little-endian (every Roost target is). Not thread-safe.
+#pragma once
+
+#include "broker/journal.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace roost {
+
+class Broker;
+
+enum class FsyncPolicy : std::uint8_t { always, batch, never };
+
+// The sizes the files are made for; a file made for other sizes is refused.
+struct JournalGeometry {
+    std::uint32_t rooms = 0;          // room slots (max_rooms)
+    std::uint32_t ring_bytes = 0;     // one room ring's arena
+    std::uint32_t nicks = 0;          // nick table entries (max_nicks)
+    std::uint32_t reads_per_room = 0; // read marks per room
+    std::uint32_t max_key = 0;        // bytes of a nick's key
+};
+
+class DiskJournal final : public Journal {
+public:
+    static constexpr std::uint32_t kFormat = 1; // the on-disk format this build writes and reads
+
+    DiskJournal() = default;
+    ~DiskJournal() override;
+    DiskJournal(const DiskJournal&) = delete;
+    DiskJournal& operator=(const DiskJournal&) = delete;
+
+    // Opens `dir`/history.roost and `dir`/state.roost (making and reserving
+    // them when missing; the directory must exist), locks them against a
+    // second broker, and replays them into `b` through Broker::restore_*.
+    // `report` gets one line per finding (what was restored, damage cut,
+    // space that could not be reserved). Returns false with `why` when the
+    // broker must not start: a file it cannot read or write, one from a
+    // newer format or for other sizes, or one locked by another broker.
+    [[nodiscard]] bool open(const std::string& dir, const JournalGeometry& g, FsyncPolicy policy, Broker& b,
+                            std::vector<std::string>& report, std::string& why);
+
+    Errc room_started(std::uint32_t room, std::string_view name, std::string_view epoch) override;
+    Errc appended(std::uint32_t room, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json) override;
+    void key_set(std::uint32_t nick, std::string_view display, std::string_view key) override;
+    void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) override;
+
+    FsyncPolicy policy() const { return policy_; }
+    // Written since the last sync().
+    bool dirty() const { return dirty_; }
+    // With fsync = always, a reply that acknowledges a message (a WebSocket
+    // frame, an HTTP 201) goes out only after sync().
+    bool must_sync_before_reply() const { return policy_ == FsyncPolicy::always && dirty_; }
+    // fdatasync() both files when dirty. Blocks for the write itself.
+    void sync();
+
+    // Bytes both files take (their fixed size).
+    std::uint64_t file_bytes() const { return history_size_ + state_size_; }
+
+    struct Stats {
+        std::uint64_t records = 0, bytes = 0, syncs = 0, write_errors = 0;
+        std::uint64_t damaged = 0; // records dropped at start-up (bad CRC, lost seqs)
+    };
+    const Stats& stats() const { return stats_; }
+
+private:
+    struct Slot {
+        bool used = false;
+        std::uint64_t gen = 0;
+        std::uint64_t wp = 0; // offset in the slot of the next record
+    };
+    bool open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[4], std::uint64_t size,
+                   int& fd, bool& fresh, std::vector<std::string>& report, std::string& why);
+    void load_history(Broker& b, std::vector<std::string>& report);
+    void load_state(Broker& b, std::vector<std::string>& report);
+    bool write_at(int fd, const char* data, std::size_t len, std::uint64_t off);
+    std::uint64_t slot_off(std::uint32_t room) const;
+    std::uint64_t nick_off(std::uint32_t nick, std::uint32_t copy) const;
+    std::uint64_t read_off(std::uint32_t room, std::uint32_t mark, std::uint32_t copy) const;
+
+    JournalGeometry geo_;
+    FsyncPolicy policy_ = FsyncPolicy::batch;
+    int history_fd_ = -1, state_fd_ = -1;
+    std::uint64_t slot_size_ = 0, history_size_ = 0, state_size_ = 0;
+    std::uint32_t nick_rec_ = 0;
+    std::uint64_t max_gen_ = 0;
+    std::vector<Slot> slots_;
+    std::vector<std::uint64_t> nick_ver_, read_ver_; // the version last written per state record
+    std::vector<char> buf_;                         // one record being built (a slot's worth)
+    bool dirty_ = false;
+    Stats stats_;
+};
+
+} // namespace roost

@@ -1,0 +1,326 @@
+// Tests for platform/journal.cpp (and crc32c.cpp): a broker writes through a
+// DiskJournal into a temporary directory, a second broker is rebuilt from
+// the files, and both are compared; then the files are damaged on purpose.
+#include "broker/broker.h"
+#include "platform/crc32c.h"
+#include "platform/journal.h"
+#include "tests/support/unit.h"
+
+#include <cstdlib>
+#include <fcntl.h>
+#include <memory>
+#include <sys/file.h>
+#include <unistd.h>
+
+namespace {
+
+using roost::Broker;
+using roost::DiskJournal;
+using roost::Errc;
+
+struct NoTransport final : roost::Transport {
+    void wake(roost::SessionId) override {}
+};
+
+roost::CoreLimits small_limits() {
+    roost::CoreLimits l;
+    l.max_rooms = 3;
+    l.ring_msgs = 64;
+    l.ring_bytes = 8 * 1024;
+    l.max_nicks = 8;
+    l.reads_per_room = 4;
+    return l;
+}
+
+roost::JournalGeometry geometry(const roost::CoreLimits& l) {
+    return {l.max_rooms, l.ring_bytes, l.max_nicks, l.reads_per_room, l.max_key};
+}
+
+// One broker with its journal in `dir`.
+struct Node {
+    roost::CoreLimits limits;
+    roost::FakeClock clock;
+    roost::SplitMix random{7};
+    NoTransport transport;
+    std::unique_ptr<Broker> broker;
+    std::unique_ptr<DiskJournal> journal;
+    std::vector<std::string> report;
+    std::string why;
+
+    Node(const std::string& dir, roost::CoreLimits l = small_limits()) : limits(l) {
+        broker = std::make_unique<Broker>(limits, clock, random, transport);
+        journal = std::make_unique<DiskJournal>();
+        ok = journal->open(dir, geometry(limits), roost::FsyncPolicy::batch, *broker, report, why);
+        if (ok) broker->set_journal(journal.get());
+    }
+    bool ok = false;
+    std::string reported() const {
+        std::string all;
+        for (const std::string& r : report) all += r + "\n";
+        return all;
+    }
+    roost::PostResult post(const std::string& room, const std::string& text, const std::string& cid = "") {
+        roost::PostResult r;
+        const Errc e = broker->post(room, "dev", roost::MsgKind::device, text, {}, cid, r);
+        assert_int_equal(static_cast<int>(e), static_cast<int>(Errc::ok));
+        clock.advance(1);
+        return r;
+    }
+    std::string msg(const std::string& room, std::uint64_t seq) const {
+        const roost::Room* r = broker->find_room(room);
+        const char* data = nullptr;
+        std::uint32_t len = 0;
+        if (r == nullptr || !r->ring->get(seq, data, len)) return {};
+        return {data, len};
+    }
+};
+
+std::string temp_dir() {
+    char t[] = "/tmp/roost-journal-XXXXXX";
+    assert_non_null(mkdtemp(t));
+    return t;
+}
+
+void remove_dir(const std::string& d) {
+    unlink((d + "/history.roost").c_str());
+    unlink((d + "/state.roost").c_str());
+    rmdir(d.c_str());
+}
+
+// Offset in history.roost of the record holding `seq` of the room in slot 0.
+long record_offset(const std::string& dir, std::uint64_t seq) {
+    std::ifstream f(dir + "/history.roost", std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    const unsigned char magic[4] = {0xF7, 0x52, 0x4D, 0x01};
+    for (std::size_t off = 4096 + 256; off + 44 < all.size(); off += 32) {
+        std::uint64_t s = 0;
+        std::memcpy(&s, all.data() + off + 8, 8);
+        if (std::memcmp(all.data() + off, magic, 4) == 0 && s == seq) return static_cast<long>(off);
+    }
+    fail_msg("no record for seq %llu", static_cast<unsigned long long>(seq));
+    return -1;
+}
+
+void poke(const std::string& path, long off, const std::string& bytes) {
+    const int fd = open(path.c_str(), O_WRONLY);
+    assert_true(fd >= 0);
+    assert_int_equal(pwrite(fd, bytes.data(), bytes.size(), off), static_cast<ssize_t>(bytes.size()));
+    close(fd);
+}
+
+void crc32c_known_values(void**) {
+    assert_int_equal(roost::crc32c(0, "123456789", 9), 0xE3069283u);
+    assert_int_equal(roost::crc32c(0, "", 0), 0u);
+    // Continuing a CRC over two pieces equals one pass over both.
+    assert_int_equal(roost::crc32c(roost::crc32c(0, "12345", 5), "6789", 4), 0xE3069283u);
+    const std::string zeros(32, '\0');
+    assert_int_equal(roost::crc32c(0, zeros.data(), zeros.size()), 0x8A9136AAu); // RFC 3720 B.4
+}
+
+// Everything the broker held comes back byte for byte, with its epoch,
+// after the ring wrapped on disk several times; keys and read marks too.
+void restart_restores_history_keys_and_reads(void**) {
+    const std::string dir = temp_dir();
+    std::string epoch;
+    std::vector<std::string> held;
+    std::uint64_t head = 0, oldest = 0;
+    {
+        Node a(dir);
+        assert_true(a.ok);
+        for (int i = 0; i < 400; ++i) { // 8 KiB ring, 16 KiB on disk: wraps many times
+            a.post(i % 3 == 0 ? "b" : "a", "message number " + std::to_string(i) + std::string(static_cast<std::size_t>(i % 50), 'x'),
+                   "cid" + std::to_string(i));
+        }
+        const roost::Room* r = a.broker->find_room("a");
+        epoch.assign(r->epoch);
+        head = r->ring->head();
+        oldest = r->ring->oldest();
+        for (std::uint64_t s = oldest; s <= head; ++s) held.push_back(a.msg("a", s));
+        // A key and a read mark.
+        const std::uint8_t addr[16] = {};
+        const roost::SessionId s = a.broker->open_session(addr);
+        const std::string hello = R"({"type":"hello","nick":"Ann","key":"secret-key-0123456789"})";
+        a.broker->on_frame(s, hello.data(), hello.size());
+        const std::string join = R"({"type":"join","room":"a"})";
+        a.broker->on_frame(s, join.data(), join.size());
+        const std::string read = R"({"type":"read","room":"a","seq":)" + std::to_string(head) + "}";
+        a.broker->on_frame(s, read.data(), read.size());
+        a.broker->close_session(s);
+        assert_true(a.journal->stats().records == 400);
+    }
+    Node b(dir);
+    assert_true(b.ok);
+    const roost::Room* r = b.broker->find_room("a");
+    assert_non_null(r);
+    assert_string_equal(r->epoch, epoch.c_str());
+    assert_int_equal(r->ring->head(), head);
+    assert_int_equal(r->ring->oldest(), oldest);
+    for (std::uint64_t s = oldest; s <= head; ++s) {
+        assert_string_equal(b.msg("a", s).c_str(), held[s - oldest].c_str());
+    }
+    assert_non_null(b.broker->find_room("b"));
+    assert_int_equal(r->reads[0].seq, head);
+    assert_string_equal(r->reads[0].nick.view().data(), "Ann");
+    // The key still owns the nick; a retry of a stored cid stores nothing.
+    const std::uint8_t addr[16] = {};
+    const roost::SessionId s = b.broker->open_session(addr);
+    const std::string thief = R"({"type":"hello","nick":"ann","key":"another-key-0123456789"})";
+    b.broker->on_frame(s, thief.data(), thief.size());
+    roost::Frame f;
+    assert_true(b.broker->next_frame(s, f));
+    assert_non_null(std::strstr(std::string(f.data, f.len).c_str(), "nick_taken"));
+    roost::PostResult again;
+    assert_int_equal(static_cast<int>(b.broker->post("a", "dev", roost::MsgKind::device, "x", {}, "cid398", again)),
+                     static_cast<int>(Errc::ok));
+    assert_true(again.duplicate); // message 398 went to "a" and is its newest
+    assert_int_equal(again.seq, head);
+    // New messages continue the same history after the newest record.
+    const roost::PostResult next = b.post("a", "after the restart");
+    assert_int_equal(next.seq, head + 1);
+    remove_dir(dir);
+}
+
+// A torn last record is cut; one flipped bit in the middle becomes a
+// "lost" system message at its seq; both are reported; the rest is kept.
+void damage_is_cut_and_reported(void**) {
+    const std::string dir = temp_dir();
+    {
+        Node a(dir);
+        for (int i = 1; i <= 20; ++i) a.post("a", "m" + std::to_string(i));
+    }
+    poke(dir + "/history.roost", record_offset(dir, 20) + 50, "garbage!");  // torn tail
+    poke(dir + "/history.roost", record_offset(dir, 7) + 46, "X");          // one flipped byte
+    {
+        Node b(dir);
+        assert_true(b.ok);
+        const std::string rep = b.reported();
+        assert_non_null(std::strstr(rep.c_str(), "dropped 2 damaged record(s)"));
+        assert_non_null(std::strstr(rep.c_str(), "1 seq(s) between intact records are marked lost"));
+        const roost::Room* r = b.broker->find_room("a");
+        assert_int_equal(r->ring->head(), 19);
+        assert_int_equal(r->ring->oldest(), 1);
+        assert_non_null(std::strstr(b.msg("a", 7).c_str(), "\"kind\":\"system\""));
+        assert_non_null(std::strstr(b.msg("a", 7).c_str(), "was lost"));
+        assert_non_null(std::strstr(b.msg("a", 8).c_str(), "\"text\":\"m8\""));
+        assert_int_equal(b.journal->stats().damaged, 2);
+        // The torn record's place is reused by the next message.
+        assert_int_equal(b.post("a", "m20 again").seq, 20);
+    }
+    Node c(dir);
+    assert_non_null(std::strstr(c.msg("a", 20).c_str(), "m20 again"));
+    remove_dir(dir);
+}
+
+// A truncated file keeps what is left; a damaged first header copy falls
+// back to the second.
+void truncation_and_header_copies(void**) {
+    const std::string dir = temp_dir();
+    {
+        Node a(dir);
+        for (int i = 1; i <= 10; ++i) a.post("a", "m" + std::to_string(i));
+        for (int i = 1; i <= 10; ++i) a.post("b", "n" + std::to_string(i));
+    }
+    const long cut = record_offset(dir, 6) + 10; // inside room a's 6th record (slot 0)
+    assert_int_equal(truncate((dir + "/history.roost").c_str(), cut), 0);
+    poke(dir + "/history.roost", 3, "?");
+    Node b(dir);
+    assert_true(b.ok);
+    const std::string rep = b.reported();
+    assert_non_null(std::strstr(rep.c_str(), "truncated"));
+    assert_non_null(std::strstr(rep.c_str(), "the second was used"));
+    assert_int_equal(b.broker->find_room("a")->ring->head(), 5);
+    assert_null(b.broker->find_room("b")); // its slot was past the cut
+    assert_int_equal(b.post("b", "new").seq, 1);
+    remove_dir(dir);
+}
+
+// Files the broker must not start with: exit code 2 material.
+void refuses_foreign_future_resized_and_locked_files(void**) {
+    const std::string dir = temp_dir();
+    { Node a(dir); a.post("a", "x"); }
+    {
+        Node other(dir, [] { auto l = small_limits(); l.max_rooms = 4; return l; }());
+        assert_false(other.ok);
+        assert_non_null(std::strstr(other.why.c_str(), "made for other sizes"));
+    }
+    {
+        Node first(dir);
+        assert_true(first.ok);
+        Node second(dir);
+        assert_false(second.ok);
+        assert_non_null(std::strstr(second.why.c_str(), "in use by another roost"));
+    }
+    // A newer format: the header says format 2 (CRC fixed up, both copies).
+    {
+        std::fstream f(dir + "/history.roost", std::ios::in | std::ios::out | std::ios::binary);
+        char h[64];
+        f.read(h, 64);
+        const std::uint32_t two = 2;
+        std::memcpy(h + 8, &two, 4);
+        const std::uint32_t crc = roost::crc32c(0, h, 32);
+        std::memcpy(h + 32, &crc, 4);
+        f.seekp(0);
+        f.write(h, 64);
+        f.seekp(2048);
+        f.write(h, 64);
+    }
+    {
+        Node newer(dir);
+        assert_false(newer.ok);
+        assert_non_null(std::strstr(newer.why.c_str(), "format 2; this one reads format 1"));
+    }
+    poke(dir + "/history.roost", 0, std::string(4096, 'z'));
+    {
+        Node foreign(dir);
+        assert_false(foreign.ok);
+        assert_non_null(std::strstr(foreign.why.c_str(), "not a Roost journal file"));
+    }
+    remove_dir(dir);
+    {
+        Node not_dir("/dev/null");
+        assert_false(not_dir.ok);
+        assert_non_null(std::strstr(not_dir.why.c_str(), "not a directory"));
+    }
+}
+
+// A recycled room slot starts a new generation: the old room's records and
+// read marks do not come back under the new name.
+void recycled_slot_forgets_the_old_room(void**) {
+    const std::string dir = temp_dir();
+    std::string epoch_d;
+    {
+        Node a(dir);
+        a.post("a", "in a");
+        a.post("b", "in b");
+        a.post("c", "in c");
+        a.clock.advance(1000);
+        a.post("b", "b again");
+        a.post("c", "c again");
+        a.post("d", "in d"); // every slot is used: "a" (idle longest) is recycled
+        assert_null(a.broker->find_room("a"));
+        epoch_d.assign(a.broker->find_room("d")->epoch);
+    }
+    Node b(dir);
+    assert_null(b.broker->find_room("a"));
+    const roost::Room* d = b.broker->find_room("d");
+    assert_non_null(d);
+    assert_string_equal(d->epoch, epoch_d.c_str());
+    assert_int_equal(d->ring->head(), 1);
+    assert_non_null(std::strstr(b.msg("d", 1).c_str(), "in d"));
+    assert_int_equal(b.broker->find_room("b")->ring->head(), 2);
+    remove_dir(dir);
+}
+
+} // namespace
+
+int main() {
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(crc32c_known_values),
+        cmocka_unit_test(restart_restores_history_keys_and_reads),
+        cmocka_unit_test(damage_is_cut_and_reported),
+        cmocka_unit_test(truncation_and_header_copies),
+        cmocka_unit_test(refuses_foreign_future_resized_and_locked_files),
+        cmocka_unit_test(recycled_slot_forgets_the_old_room),
+    };
+    return cmocka_run_group_tests(tests, nullptr, nullptr);
+}
