@@ -265,6 +265,8 @@ int serve_health(Runtime& rt, struct lws* wsi, Conn& c) {
     w.uint(rt.broker.session_count());
     w.key("connections");
     w.uint(rt.connections);
+    w.key("persistence");
+    w.string(rt.journal == nullptr ? "memory" : rt.settings.fsync);
     w.end_object();
     return respond_small(wsi, c, 200, *s, w);
 }
@@ -334,6 +336,19 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
          tls_memory_in_use());
     line("roost_ws_receive_buffers", "WebSocket receive buffers lent out (resident only where written).", "gauge",
          rx_arena_in_use());
+    line("roost_disk_full_refusals_total", "Messages and rooms refused because the journal could not write.",
+         "counter", s.disk_full);
+    if (const DiskJournal* j = rt.journal.get(); j != nullptr) {
+        const DiskJournal::Stats& js = j->stats();
+        line("roost_journal_records_total", "Messages written to the journal.", "counter", js.records);
+        line("roost_journal_bytes_total", "Bytes written to the journal files (records, headers, state).", "counter",
+             js.bytes);
+        line("roost_journal_syncs_total", "fdatasync calls (group commits).", "counter", js.syncs);
+        line("roost_journal_write_errors_total", "Journal writes or syncs that failed (disk full, I/O error).",
+             "counter", js.write_errors);
+        line("roost_journal_damaged_records", "Records dropped as damaged at start-up.", "gauge", js.damaged);
+        line("roost_journal_file_bytes", "Fixed size of the journal files.", "gauge", j->file_bytes());
+    }
     if (n < cap) {
         const int k2 = std::snprintf(out + n, cap - n, "# HELP roost_ring_fill Messages held per room.\n# TYPE roost_ring_fill gauge\n");
         n += k2 > 0 ? static_cast<std::size_t>(k2) : 0;

@@ -24,14 +24,15 @@ class Roost:
         self.binary = binary
         self.env = env
         self.tmp = tempfile.mkdtemp(prefix="roost-e2e-")
-        self.data = data or os.path.join(self.tmp, "data")
+        # data=False: no data directory (history in memory only).
+        self.data = None if data is False else (data or os.path.join(self.tmp, "data"))
         self.log_path = os.path.join(self.tmp, "roost.log")
         self.args = (["--bind", bind] if bind else []) + list(args)
         self.proc = None
 
     def start(self):
         self.log = open(self.log_path, "w")
-        cmd = [self.binary, "--http-port", "0", "--https-port", "0", "--data", self.data] + self.args
+        cmd = [self.binary, "--http-port", "0", "--https-port", "0"] + (["--data", self.data] if self.data else []) + self.args
         env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20

@@ -461,9 +461,24 @@ async def shutdown_and_epoch(rs_args):
     c2 = await Client.connect(rs2, "zed")
     await c2.send({"type": "join", "room": "ep", "since": {"epoch": j["epoch"], "seq": 0}})
     j2 = await c2.wait("joined")
-    check("a restart without persistence changes the epoch", j2["epoch"] != j["epoch"] and j2["recovered"] is False)
+    check("a restart with a data directory keeps the epoch (recovered: true)",
+          j2["epoch"] == j["epoch"] and j2["recovered"] is True)
     await c2.close()
     rs2.stop()
+    # Without a data directory history lives in memory: a restart starts a new one.
+    mem = Roost(BIN, *rs_args, data=False).start()
+    c3 = await Client.connect(mem, "zed")
+    await c3.send({"type": "join", "room": "ep"})
+    j3 = await c3.wait("joined")
+    mem.stop()
+    mem2 = Roost(BIN, *rs_args, data=False).start()
+    c4 = await Client.connect(mem2, "zed")
+    await c4.send({"type": "join", "room": "ep", "since": {"epoch": j3["epoch"], "seq": 0}})
+    j4 = await c4.wait("joined")
+    check("a restart without persistence changes the epoch", j4["epoch"] != j3["epoch"] and j4["recovered"] is False)
+    check("... and says so at start", "history lives in memory only" in mem2.output())
+    await c4.close()
+    mem2.stop()
 
 
 async def tokens():
