@@ -8,7 +8,7 @@
 #   make test                     ASan+UBSan build, every test through ctest
 #   make cross TARGET=aarch64     build/aarch64/roost (also armhf, riscv64)
 #   make cross-test TARGET=...    that build's unit tests under qemu-user
-#   make bench                    benchmarks: core costs, Roost vs Node ws/Socket.IO/mosquitto (build/bench/)
+#   make bench                    benchmarks: core costs, Roost vs Node ws/Socket.IO/mosquitto, fsync policies (build/bench/)
 #   make bench-full               the long comparison (rooms of 10/100/1,000, 10,000 idle connections)
 #   make bench-loop               poll() vs libuv event loop at 0-9,000 idle connections
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer run of the protocol decoder (clang)
@@ -93,10 +93,12 @@ cross-test: cross
 bench: bench-build
 	$(BUILD)/bench-host$(V)/bench/roost-core-bench $(BUILD)/bench/core.json
 	/usr/bin/python3 bench/compare.py $(BUILD)/bench-host$(V)
+	/usr/bin/python3 bench/persist_bench.py $(BUILD)/bench-host$(V) --out $(BUILD)/bench/persist.json
 
 bench-full: bench-build
 	$(BUILD)/bench-host$(V)/bench/roost-core-bench $(BUILD)/bench/core.json
 	/usr/bin/python3 bench/compare.py $(BUILD)/bench-host$(V) --full
+	/usr/bin/python3 bench/persist_bench.py $(BUILD)/bench-host$(V) --seconds 10 --out $(BUILD)/bench/persist.json
 
 .PHONY: bench-build bench-full
 bench-build: deps-host
