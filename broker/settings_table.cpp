@@ -69,7 +69,7 @@ const Spec kSpecs[] = {
     text("bind", Kind::text, "ADDR", "listen address (empty: every IPv4 and IPv6 address)", &Settings::bind),
     port("http_port", "HTTP and ws:// port; 0 = any free port, -1 = off", &top_int<&Settings::http_port>),
     port("https_port", "HTTPS and wss:// port; 0 = any free port, -1 = off", &top_int<&Settings::https_port>),
-    text("data", Kind::text, "DIR", "data directory (history, keys, read marks, certificates); empty: run from memory", &Settings::data_dir),
+    text("data", Kind::text, "DIR", "data directory (history, keys, read marks, certificates; also data_dir); empty: run from memory", &Settings::data_dir),
     text("tls_cert", Kind::text, "FILE", "PEM server certificate (empty: make a local CA and certificate)",
          &Settings::tls_cert),
     text("tls_key", Kind::text, "FILE", "PEM private key of tls_cert", &Settings::tls_key),
@@ -316,7 +316,17 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
+// Other names a key answers to: `data_dir` (the name the persistence
+// design uses) is `data`.
+constexpr struct {
+    const char* alias;
+    const char* name;
+} kAliases[] = {{"data_dir", "data"}};
+
 const Spec* find(std::string_view key) {
+    for (const auto& a : kAliases) {
+        if (same_key(key, a.alias)) key = a.name;
+    }
     for (const Spec& s : kSpecs) {
         if (same_key(key, s.name)) {
             return &s;

@@ -20,16 +20,16 @@ namespace roost {
 namespace {
 
 constexpr std::uint64_t kFileHeader = 4096; // two copies of the file header: at 0 and at 2048
-constexpr std::uint64_t kHeaderCopy = 2048;
+constexpr std::size_t kHeaderCopy = 2048;
 constexpr std::uint64_t kSlotHeader = 256;  // two copies of the slot header: at 0 and at 128
-constexpr std::uint64_t kSlotCopy = 128;
+constexpr std::size_t kSlotCopy = 128;
 constexpr std::uint64_t kAlign = 32;
-constexpr std::uint64_t kRecHeader = 44;
+constexpr std::size_t kRecHeader = 44;
 constexpr std::uint32_t kRecMagic = 0x014D52F7u;  // bytes F7 'R' 'M' 01
 constexpr std::uint32_t kSlotMagic = 0x544C5352u; // "RSLT"
 constexpr std::uint32_t kNickMagic = 0x4B494E52u; // "RNIK"
 constexpr std::uint32_t kReadMagic = 0x44415252u; // "RRAD"
-constexpr std::uint64_t kReadRec = 64;
+constexpr std::size_t kReadRec = 64;
 constexpr std::uint32_t kHistoryKind = 1, kStateKind = 2;
 constexpr char kFileMagic[8] = {'R', 'O', 'O', 'S', 'T', 'J', 'N', 'L'};
 
@@ -224,7 +224,7 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     slots_.assign(g.rooms, Slot{});
     nick_ver_.assign(g.nicks, 0);
     read_ver_.assign(std::size_t{g.rooms} * g.reads_per_room, 0);
-    buf_.assign(slot_size_, 0);
+    buf_.assign(static_cast<std::size_t>(slot_size_), 0); // at most 256 B + 32 MiB (ring_bytes <= 16 MiB)
     if (!hfresh) load_history(b, report);
     if (!sfresh) load_state(b, report);
     sync();
@@ -240,7 +240,7 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
     std::uint64_t rooms = 0, messages = 0;
     std::vector<char>& s = buf_;
     for (std::uint32_t ri = 0; ri < geo_.rooms; ++ri) {
-        if (!read_at(history_fd_, s.data(), slot_size_, slot_off(ri))) {
+        if (!read_at(history_fd_, s.data(), s.size(), slot_off(ri))) {
             report.push_back("history.roost: slot " + std::to_string(ri) + ": " + errno_text(errno));
             continue;
         }
@@ -397,8 +397,9 @@ Errc DiskJournal::appended(std::uint32_t room, std::uint64_t seq, const EntryMet
     put64(r + 32, meta.cid_key);
     std::memcpy(r + kRecHeader, msg_json.data(), msg_json.size());
     put32(r + 40, crc32c(crc32c(0, r, 40), r + kRecHeader, msg_json.size()));
-    std::memset(r + kRecHeader + msg_json.size(), 0, size - kRecHeader - msg_json.size());
-    if (!write_at(history_fd_, r, size, slot_off(room) + s.wp)) return Errc::disk_full;
+    const auto n = static_cast<std::size_t>(size); // below slot_size_, which fits buf_
+    std::memset(r + kRecHeader + msg_json.size(), 0, n - kRecHeader - msg_json.size());
+    if (!write_at(history_fd_, r, n, slot_off(room) + s.wp)) return Errc::disk_full;
     s.wp += size;
     ++stats_.records;
     return Errc::ok;

@@ -253,6 +253,12 @@ void config_syntax(void**) {
     assert_string_equal(s.tls_key.c_str(), "/k");
     assert_string_equal(s.log_level.c_str(), "warn");
     assert_string_equal(s.fsync.c_str(), "always");
+    // data_dir is another name for data, in the file and as a flag.
+    Settings d;
+    expect_action(conf("data_dir = /var/lib/roost\n", d), ArgsAction::run, "data_dir");
+    assert_string_equal(d.data_dir.c_str(), "/var/lib/roost");
+    expect_action(parse({"--data-dir", "/srv/r"}, d), ArgsAction::run, "--data-dir");
+    assert_string_equal(d.data_dir.c_str(), "/srv/r");
     // The file name is the one given.
     expect_error(roost::parse_config("x", "/etc/roost/r.conf", s), "/etc/roost/r.conf:1: ", "file name");
 }

@@ -156,7 +156,7 @@ void restart_restores_history_keys_and_reads(void**) {
     assert_int_equal(r->ring->head(), head);
     assert_int_equal(r->ring->oldest(), oldest);
     for (std::uint64_t s = oldest; s <= head; ++s) {
-        assert_string_equal(b.msg("a", s).c_str(), held[s - oldest].c_str());
+        assert_string_equal(b.msg("a", s).c_str(), held[static_cast<std::size_t>(s - oldest)].c_str());
     }
     assert_non_null(b.broker->find_room("b"));
     assert_int_equal(r->reads[0].seq, head);
