@@ -100,6 +100,10 @@ async def kill9_mid_stream(policy):
           j["recovered"] is True and j["epoch"] == epoch and j["head"] == head)
     got = [(await c.wait("msg", timeout=10))["seq"] for _ in range(head - some)]
     check("fsync=%s: the replay continues exactly after since" % policy, got == list(range(some + 1, head + 1)))
+    st, _, b = again.http("POST", "/api/rooms/stream/messages?from=dev", b"over http", {"Content-Type": "text/plain"})
+    check("fsync=%s: an HTTP post is answered 201 with the next seq (after its sync)" % policy,
+          st == 201 and b["seq"] == head + 1 and b["epoch"] == epoch, str(b))
+    check("fsync=%s: /healthz says so" % policy, again.http("GET", "/healthz")[2]["persistence"] == policy)
     await c.ws.close()
     again.stop()
     return rs.data, epoch
