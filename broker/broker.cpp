@@ -61,7 +61,8 @@ Broker::Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport
                 rooms_.size() * sizeof(Room) + reads_.size() * sizeof(ReadMark) +
                 sessions_.size() * sizeof(Session) + subs_.size() * sizeof(Subscription) + control_size_ +
                 nicks_.size() * sizeof(Nick) + keys_size_ + encode_.size() + frame_.size() +
-                std::size_t{L.max_timers} * 32;
+                std::size_t{L.max_timers} * 32 + bots_reserved_bytes(L);
+    init_bots();
 }
 
 Broker::~Broker() = default;

@@ -11,6 +11,7 @@
 // falls behind the ring's oldest entry is culled (bye + close 4008).
 #pragma once
 
+#include "broker/bots.h"
 #include "broker/clock.h"
 #include "broker/codec.h"
 #include "broker/error.h"
@@ -101,6 +102,10 @@ public:
     bool restore_message(std::uint32_t ri, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json);
     bool restore_key(std::uint32_t ni, std::string_view display, std::string_view key);
     bool restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq);
+    // A bot record (broker/bots.h): `bytes` as Journal::bot_saved() got them.
+    bool restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes);
+    // After the restore_* calls: pending reminders, games and watches resume.
+    void start_bots();
 
     // A new connection from `addr` (16 bytes, IPv4 mapped). Returns 0 when
     // the session table is full: the platform refuses the connection.
@@ -184,6 +189,10 @@ private:
                std::string_view data_json, std::string_view cid, PostResult& out);
     void note_read(std::uint32_t ri, std::string_view nick, std::uint64_t seq);
 
+    // bots.cpp
+    void init_bots();
+    static std::size_t bots_reserved_bytes(const CoreLimits& l);
+
     // fanout.cpp: queued events, frames, culling
     bool queue(std::uint32_t si, std::string_view event_json);
     void queue_to_room(std::uint32_t ri, std::string_view event_json, std::uint32_t except_nick, bool droppable = false);
@@ -212,6 +221,10 @@ private:
     std::vector<Nick> nicks_;
     std::unique_ptr<char[]> keys_;
     std::size_t keys_size_ = 0;
+    ZeroTable<Reminder> reminders_;    // max_reminders (all zero: unused)
+    ZeroTable<Watch> watches_;         // max_watches
+    ZeroTable<RoomBots> room_bots_;    // one per room slot (an empty `room`: unused)
+    std::uint32_t sweep_timer_ = 0;    // the bots' sweep, while armed
     std::vector<char> frame_;   // headroom + one batched frame
     std::vector<char> encode_;  // one encoded event
     std::uint32_t sessions_open_ = 0;

@@ -11,6 +11,12 @@ public:
     virtual ~Clock() = default;
     // Milliseconds since the Unix epoch (wall clock, for `ts`).
     virtual std::uint64_t now_ms() = 0;
+    // Minutes to add to UTC for the broker's local time at `ms` (its zone,
+    // summer time included): what "/remind at 18:30" means.
+    virtual std::int32_t utc_offset_min(std::uint64_t ms) {
+        (void)ms;
+        return 0;
+    }
 };
 
 class Random {
@@ -27,9 +33,12 @@ public:
     std::uint64_t now_ms() override { return now_; }
     void advance(std::uint64_t ms) { now_ += ms; }
     void set(std::uint64_t ms) { now_ = ms; }
+    std::int32_t utc_offset_min(std::uint64_t) override { return offset_; }
+    void set_offset_min(std::int32_t m) { offset_ = m; }
 
 private:
     std::uint64_t now_;
+    std::int32_t offset_ = 0;
 };
 
 // A deterministic generator (splitmix64) for tests and as a fallback.

@@ -9,14 +9,6 @@ namespace roost {
 
 namespace {
 
-struct Ctx {
-    Broker& b;
-    std::uint32_t si;
-    std::uint32_t ri;
-    std::string_view args; // after the command word, leading spaces trimmed
-    std::string_view cid;
-};
-
 using Handler = void (*)(Ctx&);
 
 struct CommandSpec {
@@ -33,6 +25,12 @@ const CommandSpec kCommands[] = {
     {"help", "/help: list the commands", cmd_help},
     {"me", "/me ACTION: say it as an action (\"* ann waves\")", cmd_me},
     {"nick", "/nick NEWNAME: change your nick", cmd_nick},
+    {"remind", "/remind in 10m TEXT | at 18:30 TEXT | list | cancel N", cmd_remind},
+    {"hangman", "/hangman start [CATEGORY] | stop | scores", cmd_hangman},
+    {"guess", "/guess LETTER or /guess WORD: play Hangman", cmd_guess},
+    {"wordle", "/wordle [daily] | end | scores: a shared puzzle", cmd_wordle},
+    {"w", "/w WORD: guess the Wordle", cmd_w},
+    {"watch", "/watch ROOM KEY > 30 [hyst 1] | ROOM silent 5m | list | cancel N", cmd_watch},
 };
 
 std::string_view trim(std::string_view s) {
@@ -43,31 +41,11 @@ std::string_view trim(std::string_view s) {
 
 } // namespace
 
-// Helpers with access to the broker's tables (CommandRouter is its friend).
-struct CommandAccess {
-    static void answer(Ctx& c, MsgKind kind, std::string_view from, std::string_view text) {
-        PostResult r;
-        Broker& b = c.b;
-        const Errc e = b.store(c.ri, from, kind, text, {}, kind == MsgKind::bot ? std::string_view() : c.cid, r);
-        if (e != Errc::ok) {
-            b.client_error(c.si, e, "command answer not stored", c.cid);
-            return;
-        }
-        JsonWriter w(b.encode_.data(), b.encode_.size());
-        encode_ack(w, c.cid, b.rooms_[c.ri].name.view(), r.seq);
-        b.queue(c.si, {b.encode_.data(), w.size()});
-    }
-    static void error(Ctx& c, Errc e, std::string_view message) {
-        c.b.client_error(c.si, e, message, c.cid.empty() ? std::string_view("say") : c.cid);
-    }
-    static std::string_view nick(Ctx& c) { return c.b.nicks_[c.b.sessions_[c.si].nick].display.view(); }
-    static void rename(Ctx& c, std::string_view to);
-};
 
 namespace {
 
 void cmd_help(Ctx& c) {
-    char buf[512];
+    char buf[1024];
     std::size_t n = 0;
     const char head[] = "Commands:";
     for (char ch : std::string_view(head)) buf[n++] = ch;
@@ -123,7 +101,8 @@ void CommandAccess::rename(Ctx& c, std::string_view to) {
         b.nicks_[old].display.assign(to); // only the case changes
     } else {
         const std::uint32_t existing = b.nick_index(lower);
-        if (existing != kNone && (b.nicks_[existing].key_len > 0 || b.nicks_[existing].connections > 0)) {
+        if (lower == CommandRouter::kBotName ||
+            (existing != kNone && (b.nicks_[existing].key_len > 0 || b.nicks_[existing].connections > 0))) {
             error(c, Errc::nick_taken, "that nick is in use or owned by a key");
             return;
         }

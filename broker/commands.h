@@ -4,12 +4,80 @@
 // or an `error`.
 #pragma once
 
+#include "broker/bots.h"
+#include "broker/error.h"
+#include "broker/events.h"
+#include "broker/tables.h"
+
 #include <cstdint>
 #include <string_view>
 
 namespace roost {
 
 class Broker;
+
+// One command being run: who said it (session `si`), in which room (`ri`),
+// the words after the command's name (trimmed) and the say's cid.
+struct Ctx {
+    Broker& b;
+    std::uint32_t si;
+    std::uint32_t ri;
+    std::string_view args;
+    std::string_view cid;
+};
+
+// The command handlers' (and bots') access to the broker's tables: the one
+// friend of Broker that commands and bots go through.
+struct CommandAccess {
+    // A public answer: a bot message in the command's room, and the say's
+    // ack (with its cid) for it.
+    static void answer(Ctx& c, MsgKind kind, std::string_view from, std::string_view text, std::string_view data = {});
+    // A private answer: a bot message in the direct-message room of the
+    // sayer and the bot (`@nick+roost`, joined while online), acked with
+    // the say's cid.
+    static void answer_private(Ctx& c, std::string_view text, std::string_view data = {});
+    // An `error` for the say (its cid, else "say"); nothing is stored.
+    static void error(Ctx& c, Errc e, std::string_view message);
+    static std::string_view nick(Ctx& c);
+    static void rename(Ctx& c, std::string_view to);
+
+    // A bot message in room slot `ri` / in `nick`'s direct-message room with
+    // the bot (created when missing; the nick's online sessions join it).
+    static Errc bot_say(Broker& b, std::uint32_t ri, std::string_view text, std::string_view data = {});
+    static Errc bot_dm(Broker& b, std::string_view nick, std::string_view text, std::string_view data = {});
+
+    // The bots' tables and clock.
+    static Reminder* reminders(Broker& b, std::uint32_t& count);
+    static Watch* watches(Broker& b, std::uint32_t& count);
+    static RoomBots& room_bots(Broker& b, std::uint32_t ri);
+    static std::uint32_t room_slot(Broker& b, std::string_view lower_name); // kNone when no such room
+    static std::string_view room_name(Broker& b, std::uint32_t ri);
+    static std::uint64_t now(Broker& b);
+    static std::int32_t utc_offset_min(Broker& b, std::uint64_t ms);
+    static std::uint64_t random(Broker& b);
+    static const CoreLimits& limits(Broker& b);
+    // The journal keeps the record (no-op without one).
+    static void save(Broker& b, BotTable t, std::uint32_t index);
+    // The sweep timer runs while anything is pending (see bots.h):
+    // wake_sweep arms it if it is not armed; run_sweep is the timer's work.
+    static void wake_sweep(Broker& b);
+    static void run_sweep(Broker& b);
+};
+
+// The bots' commands (remind.cpp, hangman.cpp, wordle.cpp, watch.cpp).
+void cmd_remind(Ctx& c);
+void cmd_hangman(Ctx& c);
+void cmd_guess(Ctx& c);
+void cmd_wordle(Ctx& c);
+void cmd_w(Ctx& c);
+void cmd_watch(Ctx& c);
+// Their timed work, from the sweep (true while the bot has something pending).
+bool remind_sweep(Broker& b, std::uint64_t now);
+bool hangman_sweep(Broker& b, std::uint64_t now);
+bool wordle_sweep(Broker& b, std::uint64_t now);
+bool watch_sweep(Broker& b, std::uint64_t now);
+// A device message with `data_json` was stored in room slot `ri` from `from`.
+void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::string_view data_json);
 
 struct CommandRouter {
     // Runs `text` (starting with '/') said by session `si` in room `ri`.

@@ -33,6 +33,9 @@ public:
     virtual void key_set(std::uint32_t nick, std::string_view display, std::string_view key) = 0;
     // Read mark `mark` of room slot `room`: `nick` has read up to `seq`.
     virtual void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) = 0;
+    // Bot record `index` of table `table` (broker/bots.h: BotTable) is now
+    // `bytes` (bot_record_size of that table).
+    virtual void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) = 0;
 };
 
 } // namespace roost

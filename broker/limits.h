@@ -16,6 +16,9 @@ struct CoreLimits {
     std::uint32_t rooms_per_session = 16;  // rooms one session may be joined to
     std::uint32_t reads_per_room = 64;     // read receipts remembered per room (lowest seq evicted)
     std::uint32_t max_timers = 256;        // pending timers (bots, reminders)
+    std::uint32_t max_reminders = 128;     // reminders pending in the whole broker
+    std::uint32_t reminders_per_nick = 10; // reminders one nick may have pending
+    std::uint32_t max_watches = 64;        // device watches in the whole broker
     std::uint32_t max_text = 2048;         // bytes of message text
     std::uint32_t max_frame = 16 * 1024;   // bytes of one client frame's payload
     std::uint32_t max_body = 16 * 1024;    // bytes of one HTTP body

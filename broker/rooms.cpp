@@ -8,6 +8,7 @@
 // refused with too_many_rooms.
 #include "broker/broker.h"
 
+#include "broker/commands.h"
 #include "broker/names.h"
 
 #include <cstring>
@@ -15,6 +16,8 @@
 namespace roost {
 
 namespace {
+
+const RoomBots kNoRoomBots{};
 
 // Constant-time comparison of two secrets.
 bool same_secret(const char* a, std::size_t alen, std::string_view b) {
@@ -98,6 +101,10 @@ std::uint32_t Broker::create_room(std::string_view lower_name, Errc& err) {
     r.dm_b.assign(r.dm ? dm.b : std::string_view());
     std::memcpy(r.epoch, epoch, sizeof epoch);
     r.ring->reset_to(0);
+    if (std::memcmp(&room_bots_[pick], &kNoRoomBots, sizeof kNoRoomBots) != 0) {
+        room_bots_[pick] = RoomBots{}; // a new history: no game, no scores
+        CommandAccess::save(*this, BotTable::rooms, pick);
+    }
     r.first_sub = kNone;
     r.sessions = 0;
     r.members = 0;
@@ -120,6 +127,10 @@ std::uint32_t Broker::nick_index(std::string_view lower) const {
 std::uint32_t Broker::claim_nick(std::string_view display, std::string_view key, Errc& err) {
     char lower_buf[kNickMax + 1];
     const std::string_view lower = fold_nick(display, lower_buf, sizeof lower_buf);
+    if (lower == CommandRouter::kBotName) {
+        err = Errc::nick_taken; // the bots' name: nobody may speak (or read DMs) as them
+        return kNone;
+    }
     std::uint32_t ni = nick_index(lower);
     if (ni != kNone) {
         Nick& n = nicks_[ni];
@@ -326,6 +337,9 @@ Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::s
     out.duplicate = false;
     after_append(ri);
     transport_.stored(ri);
+    if (kind == MsgKind::device) {
+        watch_device(*this, ri, from, data_json); // may store an alert (a bot message) after it
+    }
     return Errc::ok;
 }
 

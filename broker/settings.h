@@ -42,6 +42,7 @@ struct Settings {
     std::string tls_key;       // PEM private key for tls_cert
     std::string fsync = "batch";    // always | batch | never: when journal writes are synced
     std::uint32_t fsync_ms = 200;   // batch: the group-commit window
+    std::string timezone;           // zone of /remind at; empty = the system's (TZ, /etc/localtime)
     std::string log_level = "info"; // error | warn | info | debug
     CoreLimits limits;         // every core capacity (headroom is the platform's, not a setting)
     std::uint32_t max_connections = 1024;   // open connections of every kind (HTTP, WS, SSE)

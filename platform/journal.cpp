@@ -29,6 +29,8 @@ constexpr std::uint32_t kRecMagic = 0x014D52F7u;  // bytes F7 'R' 'M' 01
 constexpr std::uint32_t kSlotMagic = 0x544C5352u; // "RSLT"
 constexpr std::uint32_t kNickMagic = 0x4B494E52u; // "RNIK"
 constexpr std::uint32_t kReadMagic = 0x44415252u; // "RRAD"
+constexpr std::uint32_t kBotMagic = 0x544F4252u;  // "RBOT"
+constexpr std::size_t kBotHeader = 16;            // magic | crc | version
 constexpr std::size_t kReadRec = 64;
 constexpr std::uint32_t kHistoryKind = 1, kStateKind = 2;
 constexpr char kFileMagic[8] = {'R', 'O', 'O', 'S', 'T', 'J', 'N', 'L'};
@@ -62,14 +64,15 @@ bool read_at(int fd, char* out, std::size_t len, std::uint64_t off) {
 }
 
 // File header (64 bytes used of each 2 KiB copy):
-//   magic[8] | format u32 | kind u32 | geometry u32 x 4 | crc32c u32 (of the 32 bytes before it)
-void encode_file_header(char* h, std::uint32_t kind, const std::uint32_t geo[4]) {
+//   magic[8] | format u32 | kind u32 | geometry u32 x 8 | crc32c u32 (of the 48 bytes before it)
+constexpr std::size_t kGeo = 8;
+void encode_file_header(char* h, std::uint32_t kind, const std::uint32_t geo[kGeo]) {
     std::memset(h, 0, 64);
     std::memcpy(h, kFileMagic, 8);
     put32(h + 8, DiskJournal::kFormat);
     put32(h + 12, kind);
-    for (int i = 0; i < 4; ++i) put32(h + 16 + 4 * i, geo[i]);
-    put32(h + 32, crc32c(0, h, 32));
+    for (std::size_t i = 0; i < kGeo; ++i) put32(h + 16 + 4 * i, geo[i]);
+    put32(h + 48, crc32c(0, h, 48));
 }
 
 // Slot header copy (history): magic u32 | crc u32 (of bytes 8..72) | gen u64 |
@@ -99,6 +102,34 @@ std::uint64_t DiskJournal::read_off(std::uint32_t room, std::uint32_t mark, std:
     return nicks_end + ((std::uint64_t{room} * geo_.reads_per_room + mark) * 2 + copy) * kReadRec;
 }
 
+std::uint32_t DiskJournal::bot_count(std::uint32_t table) const {
+    return table == 0 ? geo_.reminders : table == 1 ? geo_.watches : geo_.rooms;
+}
+
+// Bot table t's records follow table t - 1's (table 0's follow the read marks).
+std::uint64_t DiskJournal::bot_off(std::uint32_t table, std::uint32_t index, std::uint32_t copy) const {
+    std::uint64_t off = read_off(geo_.rooms, 0, 0);
+    for (std::uint32_t t = 0; t < table; ++t) off += std::uint64_t{bot_count(t)} * 2 * bot_rec_[t];
+    return off + (std::uint64_t{index} * 2 + copy) * (table < kBotTables ? bot_rec_[table] : 0);
+}
+
+// magic u32 | crc u32 (of the rest of the copy) | version u64 | the record's bytes
+void DiskJournal::bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
+    if (table >= kBotTables || index >= bot_count(table) ||
+        bytes.size() != bot_record_size(static_cast<BotTable>(table))) {
+        return;
+    }
+    const auto size = static_cast<std::size_t>(bot_rec_[table]);
+    char* c = buf_.data();
+    std::memset(c, 0, size);
+    const std::uint64_t ver = ++bot_ver_[table][index];
+    put32(c, kBotMagic);
+    put64(c + 8, ver);
+    std::memcpy(c + kBotHeader, bytes.data(), bytes.size());
+    put32(c + 4, crc32c(0, c + 8, size - 8));
+    write_at(state_fd_, c, size, bot_off(table, index, static_cast<std::uint32_t>(ver & 1)));
+}
+
 bool DiskJournal::write_at(int fd, const char* data, std::size_t len, std::uint64_t off) {
     std::size_t done = 0;
     while (done < len) {
@@ -115,7 +146,7 @@ bool DiskJournal::write_at(int fd, const char* data, std::size_t len, std::uint6
     return true;
 }
 
-bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[4],
+bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[8],
                             std::uint64_t size, int& fd, bool& fresh, std::vector<std::string>& report,
                             std::string& why) {
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -146,7 +177,7 @@ bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const s
         for (const char* c : {h, h + kHeaderCopy}) {
             if (std::memcmp(c, kFileMagic, 8) != 0) continue;
             magic_seen = true;
-            if (get32(c + 32) == crc32c(0, c, 32)) {
+            if (get32(c + 48) == crc32c(0, c, 48)) {
                 good = c;
                 break;
             }
@@ -161,7 +192,7 @@ bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const s
                   "; this one reads format " + std::to_string(DiskJournal::kFormat);
             return false;
         }
-        if (std::memcmp(good + 16, want + 16, 16) != 0) {
+        if (std::memcmp(good + 16, want + 16, 4 * kGeo) != 0) {
             why = path + ": made for other sizes (max_rooms, ring_bytes, max_nicks, reads_per_room or max_key " +
                   "changed); restore the settings, or move the file away to start an empty history";
             return false;
@@ -203,8 +234,10 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     slot_size_ = kSlotHeader + align_up(std::uint64_t{g.ring_bytes} * 2);
     history_size_ = kFileHeader + g.rooms * slot_size_;
     nick_rec_ = static_cast<std::uint32_t>((43 + std::uint64_t{g.max_key} + 63) / 64 * 64);
-    state_size_ = kFileHeader + std::uint64_t{g.nicks} * 2 * nick_rec_ +
-                  std::uint64_t{g.rooms} * g.reads_per_room * 2 * kReadRec;
+    for (std::uint32_t t = 0; t < kBotTables; ++t) {
+        bot_rec_[t] = (kBotHeader + bot_record_size(static_cast<BotTable>(t)) + 63) / 64 * 64;
+    }
+    state_size_ = bot_off(kBotTables, 0, 0);
     struct stat st {};
     if (stat(dir.c_str(), &st) != 0 && (errno != ENOENT || mkdir(dir.c_str(), 0700) != 0 || stat(dir.c_str(), &st) != 0)) {
         why = dir + ": " + errno_text(errno);
@@ -214,8 +247,15 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
         why = dir + ": not a directory";
         return false;
     }
-    const std::uint32_t hgeo[4] = {g.rooms, static_cast<std::uint32_t>(slot_size_), 0, 0};
-    const std::uint32_t sgeo[4] = {g.nicks, nick_rec_, g.rooms, g.reads_per_room};
+    const std::uint32_t hgeo[kGeo] = {g.rooms, static_cast<std::uint32_t>(slot_size_)};
+    const std::uint32_t sgeo[kGeo] = {g.nicks,
+                                      nick_rec_,
+                                      g.rooms,
+                                      g.reads_per_room,
+                                      g.reminders,
+                                      g.watches,
+                                      static_cast<std::uint32_t>(sizeof(Reminder) << 16 | sizeof(Watch)),
+                                      static_cast<std::uint32_t>(sizeof(RoomBots))};
     bool hfresh = false, sfresh = false;
     if (!open_file(dir + "/history.roost", kHistoryKind, hgeo, history_size_, history_fd_, hfresh, report, why) ||
         !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why)) {
@@ -224,6 +264,7 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     slots_.assign(g.rooms, Slot{});
     nick_ver_.assign(g.nicks, 0);
     read_ver_.assign(std::size_t{g.rooms} * g.reads_per_room, 0);
+    for (std::uint32_t t = 0; t < kBotTables; ++t) bot_ver_[t].assign(bot_count(t), 0);
     buf_.assign(static_cast<std::size_t>(slot_size_), 0); // at most 256 B + 32 MiB (ring_bytes <= 16 MiB)
     if (!hfresh) load_history(b, report);
     if (!sfresh) load_state(b, report);
@@ -359,9 +400,23 @@ void DiskJournal::load_state(Broker& b, std::vector<std::string>& report) {
             if (b.restore_read(ri, k, std::string_view(c + 33, nlen), get64(c + 24))) ++marks;
         }
     }
+    std::uint64_t bots = 0;
+    for (std::uint32_t t = 0; t < kBotTables; ++t) {
+        const auto size = static_cast<std::size_t>(bot_rec_[t]);
+        rec.resize(std::max(rec.size(), 2 * size));
+        for (std::uint32_t i = 0; i < bot_count(t); ++i) {
+            if (!read_at(state_fd_, rec.data(), 2 * size, bot_off(t, i, 0))) continue;
+            const char* c = pick(kBotMagic, size, bot_ver_[t][i]);
+            if (c != nullptr &&
+                b.restore_bot(t, i, std::string_view(c + kBotHeader, bot_record_size(static_cast<BotTable>(t))))) {
+                ++bots;
+            }
+        }
+    }
     stats_.damaged += damaged;
     report.push_back("state.roost: restored " + std::to_string(keys) + " nick key(s), " + std::to_string(marks) +
-                     " read mark(s)" + (damaged > 0 ? "; " + std::to_string(damaged) + " damaged copies ignored" : ""));
+                     " read mark(s), " + std::to_string(bots) + " bot record(s)" +
+                     (damaged > 0 ? "; " + std::to_string(damaged) + " damaged copies ignored" : ""));
 }
 
 Errc DiskJournal::room_started(std::uint32_t room, std::string_view name, std::string_view epoch) {

@@ -10,9 +10,10 @@
 //                  Twice the ring, so the disk always holds at least what the
 //                  ring does.
 //   state.roost    a 4 KiB header, then fixed records in place: one per nick
-//                  table entry (display name, key) and one per read mark of
-//                  each room, each written alternately to two copies so a
-//                  torn write leaves the previous value.
+//                  table entry (display name, key), one per read mark of
+//                  each room, and one per bot record (reminders, watches,
+//                  each room's games and scores), each written alternately
+//                  to two copies so a torn write leaves the previous value.
 //
 // One file with a slot per room, not a file per room: the size is fixed by
 // two settings (max_rooms, ring_bytes), a recycled room reuses its slot under
@@ -52,6 +53,8 @@ struct JournalGeometry {
     std::uint32_t nicks = 0;          // nick table entries (max_nicks)
     std::uint32_t reads_per_room = 0; // read marks per room
     std::uint32_t max_key = 0;        // bytes of a nick's key
+    std::uint32_t reminders = 0;      // bot tables (broker/bots.h): max_reminders,
+    std::uint32_t watches = 0;        // max_watches (and one RoomBots per room)
 };
 
 class DiskJournal final : public Journal {
@@ -77,6 +80,7 @@ public:
     Errc appended(std::uint32_t room, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json) override;
     void key_set(std::uint32_t nick, std::string_view display, std::string_view key) override;
     void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) override;
+    void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override;
 
     FsyncPolicy policy() const { return policy_; }
     // Written since the last sync().
@@ -110,6 +114,8 @@ private:
     std::uint64_t slot_off(std::uint32_t room) const;
     std::uint64_t nick_off(std::uint32_t nick, std::uint32_t copy) const;
     std::uint64_t read_off(std::uint32_t room, std::uint32_t mark, std::uint32_t copy) const;
+    std::uint64_t bot_off(std::uint32_t table, std::uint32_t index, std::uint32_t copy) const;
+    std::uint32_t bot_count(std::uint32_t table) const;
 
     JournalGeometry geo_;
     FsyncPolicy policy_ = FsyncPolicy::batch;
@@ -119,6 +125,8 @@ private:
     std::uint64_t max_gen_ = 0;
     std::vector<Slot> slots_;
     std::vector<std::uint64_t> nick_ver_, read_ver_; // the version last written per state record
+    std::vector<std::uint64_t> bot_ver_[3];          // per bot table
+    std::uint64_t bot_rec_[3] = {};                  // bytes of one copy of a bot record (64-aligned)
     std::vector<char> buf_;                         // one record being built (a slot's worth)
     bool dirty_ = false;
     Stats stats_;

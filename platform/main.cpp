@@ -4,6 +4,7 @@
 #include "broker/version.h"
 #include "platform/certs.h"
 #include "platform/config.h"
+#include "platform/os.h"
 #include "platform/qr.h"
 #include "platform/runtime.h"
 #include "platform/server.h"
@@ -66,6 +67,11 @@ int main(int argc, char** argv) {
             return 0;
         }
         std::fprintf(stderr, "roost: %s\n", message.c_str());
+        return 2;
+    }
+    if (!roost::use_timezone(settings.timezone)) {
+        std::fprintf(stderr, "roost: timezone: '%s' is not an installed zone (see /usr/share/zoneinfo)\n",
+                     settings.timezone.c_str());
         return 2;
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);

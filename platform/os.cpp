@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
+#include <ctime>
 #include <cstdio>
 
 namespace roost {
@@ -12,6 +14,28 @@ std::uint64_t SystemClock::now_ms() {
     return static_cast<std::uint64_t>(
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
             .count());
+}
+
+std::int32_t SystemClock::utc_offset_min(std::uint64_t ms) {
+    const std::time_t t = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    if (localtime_r(&t, &tm) == nullptr) {
+        return 0;
+    }
+    return static_cast<std::int32_t>(tm.tm_gmtoff / 60);
+}
+
+bool use_timezone(const std::string& zone) {
+    if (zone.empty()) {
+        return true;
+    }
+    if (zone.find("..") != std::string::npos || zone.front() == '/' ||
+        access(("/usr/share/zoneinfo/" + zone).c_str(), R_OK) != 0) {
+        return false;
+    }
+    setenv("TZ", zone.c_str(), 1);
+    tzset();
+    return true;
 }
 
 std::uint64_t OsRandom::next() {

@@ -267,7 +267,8 @@ bool Server::open_journal(const Settings& settings, std::string& err) {
         return true;
     }
     const CoreLimits& l = settings.limits;
-    const JournalGeometry g{l.max_rooms, l.ring_bytes, l.max_nicks, l.reads_per_room, l.max_key};
+    const JournalGeometry g{l.max_rooms, l.ring_bytes,    l.max_nicks,  l.reads_per_room,
+                            l.max_key,   l.max_reminders, l.max_watches};
     const FsyncPolicy policy = settings.fsync == "always"  ? FsyncPolicy::always
                                : settings.fsync == "never" ? FsyncPolicy::never
                                                            : FsyncPolicy::batch;
@@ -286,6 +287,7 @@ bool Server::open_journal(const Settings& settings, std::string& err) {
                 policy == FsyncPolicy::batch ? (" (every " + std::to_string(settings.fsync_ms) + " ms)").c_str() : "");
     rt_->journal = std::move(j);
     rt_->broker.set_journal(rt_->journal.get());
+    rt_->broker.start_bots(); // restored reminders, games and watches go on
     return true;
 }
 

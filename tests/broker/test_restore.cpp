@@ -31,6 +31,10 @@ struct FakeJournal final : roost::Journal {
     void key_set(std::uint32_t nick, std::string_view display, std::string_view key) override {
         calls.push_back("key " + std::to_string(nick) + " " + std::string(display) + " " + std::string(key));
     }
+    void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override {
+        calls.push_back("bot " + std::to_string(table) + " " + std::to_string(index) + " " +
+                        std::to_string(bytes.size()));
+    }
     void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) override {
         calls.push_back("read " + std::to_string(room) + " " + std::to_string(mark) + " " + std::string(nick) + " " +
                         std::to_string(seq));

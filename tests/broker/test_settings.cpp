@@ -164,7 +164,7 @@ void every_numeric_key_checks_its_bounds(void**) {
         Settings s;
         expect_action(conf(dashed + "=" + std::to_string(hi), s), ArgsAction::run, dashed);
     }
-    assert_int_equal(numeric, 33); // 42 rows but bind, data, tls_cert, tls_key, fsync, log_level, config, origins, token
+    assert_int_equal(numeric, 36); // 46 rows but bind, data, tls_cert, tls_key, fsync, timezone, log_level, config, origins, token
 }
 
 // Each numeric key lands in its own field (no two rows share one).
@@ -177,9 +177,10 @@ void every_numeric_key_sets_its_field(void**) {
 #define ROOST_TOP(f) {#f, [](const Settings& s) { return static_cast<std::uint32_t>(s.f); }}
     const Field fields[] = {
         ROOST_TOP(http_port), ROOST_TOP(https_port), ROOST_TOP(max_connections), ROOST_TOP(max_per_address),
-        ROOST_TOP(handshake_timeout_s), ROOST_TOP(idle_timeout_s), ROOST_LIMIT(max_rooms), ROOST_LIMIT(ring_msgs),
+        ROOST_TOP(handshake_timeout_s), ROOST_TOP(idle_timeout_s), ROOST_TOP(fsync_ms), ROOST_LIMIT(max_rooms), ROOST_LIMIT(ring_msgs),
         ROOST_LIMIT(ring_bytes), ROOST_LIMIT(max_sessions), ROOST_LIMIT(max_nicks), ROOST_LIMIT(rooms_per_session),
-        ROOST_LIMIT(reads_per_room), ROOST_LIMIT(max_timers), ROOST_LIMIT(max_text), ROOST_LIMIT(max_frame),
+        ROOST_LIMIT(reads_per_room), ROOST_LIMIT(max_timers), ROOST_LIMIT(max_reminders),
+        ROOST_LIMIT(reminders_per_nick), ROOST_LIMIT(max_watches), ROOST_LIMIT(max_text), ROOST_LIMIT(max_frame),
         ROOST_LIMIT(max_body), ROOST_LIMIT(backlog), ROOST_LIMIT(batch_bytes), ROOST_LIMIT(control_bytes),
         ROOST_LIMIT(max_data_keys), ROOST_LIMIT(max_data_string), ROOST_LIMIT(max_cid), ROOST_LIMIT(max_key),
         ROOST_LIMIT(msg_rate), ROOST_LIMIT(msg_burst), ROOST_LIMIT(typing_rate), ROOST_LIMIT(typing_burst),
@@ -188,7 +189,7 @@ void every_numeric_key_sets_its_field(void**) {
 #undef ROOST_LIMIT
 #undef ROOST_TOP
     // The only CoreLimits field that is not a setting is headroom.
-    assert_int_equal(sizeof(roost::CoreLimits), sizeof(std::uint32_t) * (sizeof fields / sizeof fields[0] - 6 + 1));
+    assert_int_equal(sizeof(roost::CoreLimits), sizeof(std::uint32_t) * (sizeof fields / sizeof fields[0] - 7 + 1));
     for (const Field& f : fields) {
         Settings s;
         const Settings before;

@@ -200,7 +200,7 @@ def refused_at_start():
             f.seek(off)
             h = bytearray(f.read(64))
             h[8:12] = (9).to_bytes(4, "little")
-            h[32:36] = crc32c(bytes(h[:32])).to_bytes(4, "little")
+            h[48:52] = crc32c(bytes(h[:48])).to_bytes(4, "little")
             f.seek(off)
             f.write(h)
     p = subprocess.run([BIN, "--http-port", "0", "--https-port", "-1", "--data", d], capture_output=True, text=True,

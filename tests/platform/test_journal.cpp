@@ -33,7 +33,7 @@ roost::CoreLimits small_limits() {
 }
 
 roost::JournalGeometry geometry(const roost::CoreLimits& l) {
-    return {l.max_rooms, l.ring_bytes, l.max_nicks, l.reads_per_room, l.max_key};
+    return {l.max_rooms, l.ring_bytes, l.max_nicks, l.reads_per_room, l.max_key, l.max_reminders, l.max_watches};
 }
 
 // One broker with its journal in `dir`.
@@ -257,8 +257,8 @@ void refuses_foreign_future_resized_and_locked_files(void**) {
         f.read(h, 64);
         const std::uint32_t two = 2;
         std::memcpy(h + 8, &two, 4);
-        const std::uint32_t crc = roost::crc32c(0, h, 32);
-        std::memcpy(h + 32, &crc, 4);
+        const std::uint32_t crc = roost::crc32c(0, h, 48);
+        std::memcpy(h + 48, &crc, 4);
         f.seekp(0);
         f.write(h, 64);
         f.seekp(2048);

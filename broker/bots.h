@@ -1,0 +1,168 @@
+// The bots: reminders, Hangman, multiplayer Wordle and device watches. Their
+// state is fixed tables reserved with the broker (CoreLimits: max_reminders,
+// max_watches, and one RoomBots per room slot); nothing allocates after
+// start-up. Every record is plain bytes (trivially copyable, no pointers), so
+// the journal keeps it as it is (Journal::bot_saved) and restore puts it back.
+//
+// Time: one sweep timer a second while anything is pending (a reminder, a
+// game, a silent watch) fires reminders, ends idle games and raises silent
+// watches; the commands live in broker/remind.cpp, hangman.cpp, wordle.cpp
+// and watch.cpp, the shared plumbing in bots.cpp.
+#pragma once
+
+#include "broker/limits.h"
+#include "broker/names.h"
+
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+
+namespace roost {
+
+class Broker;
+
+constexpr std::size_t kBotText = 200;         // bytes of a reminder's text
+constexpr std::uint32_t kWordlePlayers = 16;  // players of one puzzle
+constexpr std::uint32_t kWordleRows = 6;      // guesses a player has
+constexpr std::uint32_t kScoreRows = 8;       // best players kept per room and game
+constexpr std::uint32_t kHangmanLives = 6;    // wrong guesses before the gallows is complete
+constexpr std::uint64_t kHangmanIdleMs = 10 * 60 * 1000; // a game nobody guessed in for this long ends
+constexpr std::uint64_t kWordleIdleMs = 30 * 60 * 1000;
+
+struct Reminder {
+    bool used;
+    std::uint32_t number;            // what the author cancels it by; unique among pending ones
+    char nick[kNickMax + 1];         // the author, as shown
+    char room[kAnyRoomNameMax + 1];  // where it was set
+    std::uint64_t due_ms;
+    std::uint16_t text_len;
+    char text[kBotText];
+};
+
+enum class WatchOp : std::uint8_t { above, below, at_least, at_most, silent };
+
+struct Watch {
+    bool used;
+    bool tripped;                    // alerted; re-armed past the hysteresis (or by a post, when silent)
+    WatchOp op;
+    std::uint32_t number;
+    char nick[kNickMax + 1];         // the author
+    char room[kRoomNameMax + 1];     // the watched room
+    char alert_room[kAnyRoomNameMax + 1]; // where alerts go: where the watch was set
+    char key[kNickMax + 1];          // a data key (not for silent)
+    double threshold, hysteresis;
+    std::uint64_t silent_ms;         // silent: how long without a device message
+    std::uint64_t last_seen_ms;      // silent: the last device message (or the watch's start)
+    std::uint64_t last_alert_ms;
+};
+
+struct Score {
+    char nick[kNickMax + 1];
+    std::uint32_t points;
+};
+
+struct HangmanGame {
+    bool active;
+    std::uint8_t len, wrong;
+    char word[16];
+    char category[16];
+    std::uint32_t guessed; // bit n: letter 'a' + n was guessed
+    std::uint64_t last_ms;
+};
+
+struct WordlePlayer {
+    char nick[kNickMax + 1];
+    std::uint8_t rows;
+    bool solved;
+    char guesses[kWordleRows][5];
+    std::uint64_t done_ms; // solved (or out of rows) at
+};
+
+struct WordleGame {
+    bool active, daily;
+    char answer[5];
+    std::uint8_t players, finished;
+    char first[kNickMax + 1]; // the first solver, once there is one
+    std::uint64_t started_ms, last_ms;
+    WordlePlayer p[kWordlePlayers];
+};
+
+// What the bots keep for one room slot. `room` names the room it belongs
+// to: a recycled slot (another room) starts from nothing.
+struct RoomBots {
+    char room[kAnyRoomNameMax + 1];
+    HangmanGame hangman;
+    WordleGame wordle;
+    Score hangman_scores[kScoreRows];
+    Score wordle_scores[kScoreRows];
+};
+
+static_assert(std::is_trivially_copyable_v<Reminder> && std::is_trivially_copyable_v<Watch> &&
+                  std::is_trivially_copyable_v<RoomBots>,
+              "bot records are kept on disk as bytes");
+
+// A fixed buffer being filled with text; what does not fit is cut (at a
+// UTF-8 boundary: only whole appends go in).
+template <std::size_t N>
+struct TextOut {
+    char buf[N];
+    std::size_t n = 0;
+    TextOut& operator<<(std::string_view s) {
+        if (n + s.size() <= N) {
+            for (char ch : s) buf[n++] = ch;
+        }
+        return *this;
+    }
+    TextOut& operator<<(std::uint64_t v) {
+        char d[24];
+        std::size_t k = 0;
+        do {
+            d[k++] = static_cast<char>('0' + v % 10);
+            v /= 10;
+        } while (v != 0);
+        if (n + k <= N) {
+            while (k > 0) buf[n++] = d[--k];
+        }
+        return *this;
+    }
+    std::string_view view() const { return {buf, n}; }
+};
+
+// Parsing the bots' arguments. Each returns false for anything malformed.
+// The first word of `s` (up to a space), removing it and the spaces after.
+std::string_view next_word(std::string_view& s);
+// "45s", "10m", "2h", "1d", "1h30m" (at most 30 days) -> ms.
+bool parse_duration(std::string_view s, std::uint64_t& ms);
+// "18:30", "7:05" -> minutes after midnight.
+bool parse_clock(std::string_view s, std::uint32_t& minutes);
+// A decimal number ("30", "-2.5", "1e3"), finite.
+bool parse_number(std::string_view s, double& v);
+// A number as the bots write it: up to 6 significant digits, no trailing zeros.
+std::string_view format_number(double v, char (&out)[32]);
+// "18:42" if `ms` falls on the local day of `now_ms`, else "2026-12-01 18:42".
+std::string_view format_local(std::uint64_t ms, std::uint64_t now_ms, std::int32_t offset_min, char (&out)[32]);
+// Copies `s` (cut to fit) into a NUL-terminated char array.
+template <std::size_t N>
+void copy_str(char (&dst)[N], std::string_view s) {
+    const std::size_t k = s.size() < N - 1 ? s.size() : N - 1;
+    for (std::size_t i = 0; i < k; ++i) dst[i] = s[i];
+    dst[k] = '\0';
+}
+// The number value of `key` in a flat JSON object (a message's data);
+// false when absent or not a number.
+bool data_number(std::string_view data_json, std::string_view key, double& v);
+
+// Adds `points` to `nick` in a room's table of best players (a full table
+// keeps its best: a newcomer enters only past its lowest).
+void add_score(Score (&table)[kScoreRows], std::string_view nick, std::uint32_t points);
+// The table as "ann 3, bob 1" (best first), or "none yet".
+std::string_view scores_text(const Score (&table)[kScoreRows], char (&out)[256]);
+
+// The journal's bot tables.
+enum class BotTable : std::uint32_t { reminders = 0, watches = 1, rooms = 2 };
+constexpr std::uint32_t kBotTables = 3;
+constexpr std::size_t bot_record_size(BotTable t) {
+    return t == BotTable::reminders ? sizeof(Reminder) : t == BotTable::watches ? sizeof(Watch) : sizeof(RoomBots);
+}
+
+} // namespace roost
