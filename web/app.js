@@ -438,7 +438,7 @@ function wire() {
     if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("say-form").requestSubmit(); }
   });
   input.addEventListener("input", () => {
-    if (!input.value) { typing(false); return; }
+    if (!input.value || input.value[0] === "/") { typing(false); return; } // commands are not typing
     typing(true);
     clearTimeout(typingStop);
     typingStop = setTimeout(() => typing(false), 4000);

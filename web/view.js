@@ -88,9 +88,36 @@ export function messageItem(m, me, series) {
   t.dateTime = new Date(m.ts).toISOString();
   meta.append(t);
   li.append(meta);
-  if (m.text) li.append(richText(m.text));
-  if (m.data && typeof m.data === "object") li.append(readings(m.data, series));
+  const d = m.data && typeof m.data === "object" ? m.data : null;
+  if (m.kind === "bot" && d && d.tiles) {
+    // A Wordle row: tiles drawn from data (letters only on the player's own board).
+    li.append(tiles(d));
+    const rest = m.text.split("\n").slice(1).join("\n");
+    if (rest) li.append(richText(rest));
+  } else if (m.text) {
+    li.append(richText(m.text));
+  }
+  if (m.kind === "bot" && d && d.alert) li.classList.add(d.alert === "ok" ? "alert-ok" : "alert");
+  if (m.kind === "device" && d) li.append(readings(d, series));
   return li;
+}
+
+function tiles(d) {
+  const row = el("div", "tiles");
+  row.setAttribute("role", "img");
+  const names = { G: "right place", Y: "elsewhere in the word", "-": "not in the word" };
+  const letters = typeof d.guess === "string" ? d.guess : "";
+  const said = [];
+  for (let i = 0; i < 5; i++) {
+    const t = String(d.tiles)[i] || "-";
+    row.append(el("span", "tile " + (t === "G" ? "g" : t === "Y" ? "y" : "x"), letters[i] || ""));
+    said.push((letters[i] || "letter " + (i + 1)) + ": " + (names[t] || names["-"]));
+  }
+  const who = el("span", "tile-who", (d.nick ? d.nick + " " : "") + (d.row ? d.row + "/6" : ""));
+  row.setAttribute("aria-label", said.join(", "));
+  const wrap = el("div", "wordle");
+  wrap.append(row, who);
+  return wrap;
 }
 
 // A message typed here and not yet stored by the broker.

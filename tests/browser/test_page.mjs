@@ -12,6 +12,7 @@ import http from "node:http";
 import { chromium } from "playwright-core";
 
 const [BIN, SHOTS] = process.argv.slice(2);
+mkdirSync(SHOTS, { recursive: true });
 const CHROMIUM = "/usr/bin/chromium";
 const MAX_TEXT = 300;
 const PAGE_BUDGET = 24 * 1024; // gzipped bytes of everything the page loads
@@ -340,6 +341,37 @@ try {
   await waitFor(async () => (await count(bob, "a new history begins")) === 1, "bob sees ann's first message of the new history");
   ok(await count(bob, "after the restart") === 1, "what bob saw before stays on his page, once");
 
+  // ---- games and alerts: a Wordle in progress, Hangman's gallows, a watch alert ----
+  await say(ann, "/join games");
+  await waitFor(async () => (await ann.textContent("#title")) === "# games", "ann opens # games");
+  await say(bob, "/join games");
+  await waitFor(async () => (await bob.textContent("#title")) === "# games", "bob opens # games");
+  await say(ann, "/wordle");
+  await waitFor(() => bob.locator("#log li.msg.bot", { hasText: "A Wordle is on" }).count(), "bob sees the Wordle start");
+  for (const [p, w] of [[ann, "crane"], [bob, "slate"], [ann, "pious"]]) {
+    await say(p, "/w " + w);
+    await p.waitForTimeout(150);
+  }
+  await waitFor(async () => (await bob.locator("#log .tiles").count()) === 3, "three rows of tiles in the room");
+  const roomLetters = await bob.$$eval("#log .tiles .tile", (ts) => ts.map((t) => t.textContent).join(""));
+  ok(roomLetters === "", "the room's rows show colours only, no letters");
+  ok((await bob.locator("#log .tiles").first().getAttribute("aria-label")).includes("letter 1:"), "tiles carry a text alternative");
+  await showRoom(ann, "@ann+roost");
+  await waitFor(async () => (await ann.$$eval("#log .tiles", (rows) => rows.map((r) => r.textContent).join(" "))) === "CRANE PIOUS",
+    "ann's own board (her DM room with the bot) shows her letters");
+  await bob.screenshot({ path: SHOTS + "/wordle-phone.png" });
+  await ann.screenshot({ path: SHOTS + "/wordle-desktop.png" });
+  await showRoom(ann, "games");
+  await say(ann, "/hangman start animals");
+  await waitFor(async () => (await bob.locator("#log li.msg.bot", { hasText: "+---+" }).count()) === 1, "Hangman's gallows reach bob");
+  ok(/mono/i.test(await bob.locator("#log li.msg.bot", { hasText: "+---+" }).evaluate((e) => getComputedStyle(e).fontFamily)),
+    "the gallows are drawn in a monospace font");
+  await say(ann, "/watch sensors temp > 30");
+  await waitFor(() => ann.locator("#log li.msg.bot", { hasText: "Watch 1" }).count(), "ann sets a watch");
+  assert.equal((await postJson(roost.base, "sensors", { from: "kitchen", data: { temp: 31.5 } })).status, 201);
+  await waitFor(() => ann.locator("#log li.msg.bot.alert", { hasText: "kitchen temp is 31.5" }).count(),
+    "a watch alert shows in the alert style");
+
   // ---- weight, requests, CSP, errors ----
   const urls = [...new Set(ann.requests.filter((u) => u.startsWith(roost.base) && !u.includes("/api/")))];
   let gz = 0;
@@ -356,7 +388,6 @@ try {
   }
 
   // ---- screenshots for people to look at ----
-  mkdirSync(SHOTS, { recursive: true });
   await bob.screenshot({ path: SHOTS + "/page-phone.png" });
   await ann.screenshot({ path: SHOTS + "/page-desktop.png" });
   const dark = await browser.newContext({ viewport: { width: 360, height: 640 }, colorScheme: "dark" });
@@ -366,7 +397,7 @@ try {
   await dp.click("#nick-form button[type=submit]");
   await waitFor(async () => (await count(dp, "a new history begins")) === 1, "a dark-mode phone page shows the lobby");
   await dp.screenshot({ path: SHOTS + "/page-phone-dark.png" });
-  console.log("# screenshots: " + SHOTS + "/page-{phone,desktop,phone-dark}.png");
+  console.log("# screenshots: " + SHOTS + "/page-{phone,desktop,phone-dark}.png, wordle-{phone,desktop}.png");
 } finally {
   await browser.close();
   roost.exitCode = await roost.stop();

@@ -134,6 +134,18 @@ class Client:
         got, self.events = self.events, []
         return got
 
+    async def wait_any(self, types, timeout=5):
+        """The first unconsumed event whose type is one of `types`; consumes it."""
+        deadline = time.time() + timeout
+        while True:
+            for i, e in enumerate(self.events):
+                if e.get("type") in types:
+                    return self.events.pop(i)
+            left = deadline - time.time()
+            if left <= 0:
+                raise AssertionError("no %s within %ss; have %s" % (types, timeout, self.events[-5:]))
+            await self._read(left)
+
     async def error(self, frame, timeout=5):
         await self.send(frame)
         return (await self.wait("error", timeout))["code"]
