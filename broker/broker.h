@@ -177,6 +177,9 @@ private:
     // rooms.cpp: the room and nick tables
     std::uint32_t room_index(std::string_view lower_name) const;
     std::uint32_t create_room(std::string_view lower_name, Errc& err);
+    // Room slot `ri` becomes `lower_name` with history `epoch` (kEpochLen
+    // characters): empty ring, no members, no read marks.
+    void start_history(std::uint32_t ri, std::string_view lower_name, std::string_view epoch);
     std::uint32_t nick_index(std::string_view lower) const;
     std::uint32_t claim_nick(std::string_view display, std::string_view key, Errc& err);
     void release_nick(std::uint32_t ni);

@@ -23,23 +23,7 @@ bool Broker::restore_room(std::uint32_t ri, std::string_view name, std::string_v
         fold_any_room_name(name, lower_buf, sizeof lower_buf) != name) {
         return false;
     }
-    Room& r = rooms_[ri];
-    r.used = true;
-    r.name.assign(name);
-    DmNicks dm;
-    r.dm = parse_dm_room_name(name, dm);
-    r.dm_a.assign(r.dm ? dm.a : std::string_view());
-    r.dm_b.assign(r.dm ? dm.b : std::string_view());
-    std::memcpy(r.epoch, epoch.data(), kEpochLen);
-    r.epoch[kEpochLen] = '\0';
-    r.ring->reset_to(0);
-    r.first_sub = kNone;
-    r.sessions = 0;
-    r.members = 0;
-    r.last_active_ms = 0;
-    for (std::uint32_t k = 0; k < limits_.reads_per_room; ++k) {
-        r.reads[k] = ReadMark{};
-    }
+    start_history(ri, name, epoch);
     return true;
 }
 

@@ -89,30 +89,36 @@ std::uint32_t Broker::create_room(std::string_view lower_name, Errc& err) {
         err = Errc::disk_full;
         return kNone;
     }
-    Room& r = rooms_[pick];
-    if (r.used) {
+    if (rooms_[pick].used) {
         ++stats_.rooms_recycled;
     }
+    start_history(pick, lower_name, {epoch, kEpochLen});
+    rooms_[pick].last_active_ms = clock_.now_ms();
+    if (std::memcmp(&room_bots_[pick], &kNoRoomBots, sizeof kNoRoomBots) != 0) {
+        room_bots_[pick] = RoomBots{}; // a new history: no game, no scores
+        CommandAccess::save(*this, BotTable::rooms, pick);
+    }
+    return pick;
+}
+
+void Broker::start_history(std::uint32_t ri, std::string_view lower_name, std::string_view epoch) {
+    Room& r = rooms_[ri];
     r.used = true;
     r.name.assign(lower_name);
     DmNicks dm;
     r.dm = parse_dm_room_name(lower_name, dm);
     r.dm_a.assign(r.dm ? dm.a : std::string_view());
     r.dm_b.assign(r.dm ? dm.b : std::string_view());
-    std::memcpy(r.epoch, epoch, sizeof epoch);
+    std::memcpy(r.epoch, epoch.data(), kEpochLen);
+    r.epoch[kEpochLen] = '\0';
     r.ring->reset_to(0);
-    if (std::memcmp(&room_bots_[pick], &kNoRoomBots, sizeof kNoRoomBots) != 0) {
-        room_bots_[pick] = RoomBots{}; // a new history: no game, no scores
-        CommandAccess::save(*this, BotTable::rooms, pick);
-    }
     r.first_sub = kNone;
     r.sessions = 0;
     r.members = 0;
-    r.last_active_ms = clock_.now_ms();
+    r.last_active_ms = 0;
     for (std::uint32_t k = 0; k < limits_.reads_per_room; ++k) {
         r.reads[k] = ReadMark{};
     }
-    return pick;
 }
 
 std::uint32_t Broker::nick_index(std::string_view lower) const {
