@@ -210,14 +210,15 @@ void CommandAccess::answer(Ctx& c, MsgKind kind, std::string_view from, std::str
 
 void CommandAccess::answer_private(Ctx& c, std::string_view text, std::string_view data) {
     Broker& b = c.b;
-    const Errc e = bot_dm(b, nick(c), text, data);
+    std::uint32_t ri = kNone;
+    const Errc e = bot_dm(b, nick(c), text, data, &ri);
     if (e != Errc::ok) {
         b.client_error(c.si, e, "command answer not stored", c.cid.empty() ? std::string_view("say") : c.cid);
         return;
     }
-    // Acked in the room the command was said in (the answer is elsewhere).
+    // The ack names where the answer was stored: the DM room with the bot.
     JsonWriter w(b.encode_.data(), b.encode_.size());
-    encode_ack(w, c.cid, b.rooms_[c.ri].name.view(), b.rooms_[c.ri].ring->head());
+    encode_ack(w, c.cid, b.rooms_[ri].name.view(), b.rooms_[ri].ring->head());
     b.queue(c.si, {b.encode_.data(), w.size()});
 }
 
@@ -232,7 +233,8 @@ Errc CommandAccess::bot_say(Broker& b, std::uint32_t ri, std::string_view text, 
     return b.store(ri, CommandRouter::kBotName, MsgKind::bot, text, data, {}, r);
 }
 
-Errc CommandAccess::bot_dm(Broker& b, std::string_view nick, std::string_view text, std::string_view data) {
+Errc CommandAccess::bot_dm(Broker& b, std::string_view nick, std::string_view text, std::string_view data,
+                           std::uint32_t* room_out) {
     char name_buf[kAnyRoomNameMax + 1];
     const std::string_view room = dm_room_name(nick, CommandRouter::kBotName, name_buf, sizeof name_buf);
     if (room.empty()) return Errc::bad_request;
@@ -249,6 +251,7 @@ Errc CommandAccess::bot_dm(Broker& b, std::string_view nick, std::string_view te
             (void)b.subscribe(k, ri, nullptr, e);
         }
     }
+    if (room_out != nullptr) *room_out = ri;
     return bot_say(b, ri, text, data);
 }
 

@@ -34,7 +34,7 @@ struct CommandAccess {
     static void answer(Ctx& c, MsgKind kind, std::string_view from, std::string_view text, std::string_view data = {});
     // A private answer: a bot message in the direct-message room of the
     // sayer and the bot (`@nick+roost`, joined while online), acked with
-    // the say's cid.
+    // the say's cid and that room and seq (where the answer is).
     static void answer_private(Ctx& c, std::string_view text, std::string_view data = {});
     // An `error` for the say (its cid, else "say"); nothing is stored.
     static void error(Ctx& c, Errc e, std::string_view message);
@@ -44,7 +44,8 @@ struct CommandAccess {
     // A bot message in room slot `ri` / in `nick`'s direct-message room with
     // the bot (created when missing; the nick's online sessions join it).
     static Errc bot_say(Broker& b, std::uint32_t ri, std::string_view text, std::string_view data = {});
-    static Errc bot_dm(Broker& b, std::string_view nick, std::string_view text, std::string_view data = {});
+    static Errc bot_dm(Broker& b, std::string_view nick, std::string_view text, std::string_view data = {},
+                       std::uint32_t* room_out = nullptr);
 
     // The bots' tables and clock.
     static Reminder* reminders(Broker& b, std::uint32_t& count);

@@ -151,9 +151,15 @@ function insert(r, li) {
   r.ol.insertBefore(li, r.ol.querySelector(".pending"));
 }
 
+// A pending message by cid: in `name` first, else in any room (a command's
+// ack may name the room its answer went to).
 function pendingEl(name, cid) {
+  const sel = `li.pending[data-cid="${CSS.escape(cid)}"]`;
   const r = S.rooms.get(name);
-  return r ? r.ol.querySelector(`li.pending[data-cid="${CSS.escape(cid)}"]`) : null;
+  const li = r ? r.ol.querySelector(sel) : null;
+  if (li) return li;
+  for (const x of S.rooms.values()) { const o = x.ol.querySelector(sel); if (o) return o; }
+  return null;
 }
 
 function systemLine(name, text) {

@@ -135,6 +135,7 @@ void reminders(void**) {
     ASSERT_HAS(out, R"("type":"ack")");
     ASSERT_HAS(out, "Reminder 1 set for 11:10 (in 10 min): tea is ready");
     ASSERT_HAS(out, R"("room":"@ann+roost")"); // privately, in the DM room with the bot
+    ASSERT_HAS(out, R"({"type":"ack","cid":"c","room":"@ann+roost","seq":1})"); // the ack says where
     ASSERT_HAS(b.say(ann, "/remind at 18:30 call bob"), "Reminder 2 set for 18:30");
     ASSERT_HAS(b.say(ann, "/remind at 09:00 standup"), "set for 2026-01-02 09:00"); // tomorrow
     out = b.say(ann, "/remind list");
