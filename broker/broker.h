@@ -152,12 +152,41 @@ public:
     std::uint32_t session_count() const { return sessions_open_; }
     const CoreLimits& limits() const { return limits_; }
 
+    // The MQTT bridge (broker/bridge.cpp; platform/mqtt_bridge.cpp drives
+    // it). `origin` is this broker's id on the bridge (1..64 printable);
+    // `rooms` the bridged rooms (empty: every plain room). Messages already
+    // held are not published: the bridge starts at each room's head.
+    void bridge_enable(std::string_view origin, const std::vector<std::string>& rooms);
+    bool bridged(std::uint32_t ri) const;
+    bool bridge_covers(std::string_view lower_name) const; // a plain room the bridge carries
+    // The next message this broker originated in a bridged room and has not
+    // published: `room`, `seq` and the payload to publish (its `msg` with
+    // origin and oepoch added), valid until the next call into the Broker.
+    struct BridgeOut {
+        std::uint32_t ri = 0;
+        std::uint64_t seq = 0;
+        std::string_view room, payload;
+    };
+    [[nodiscard]] bool bridge_next(BridgeOut& out);
+    // It went out (QoS 0: written; QoS 1: acked): the next one may follow.
+    void bridge_done(std::uint32_t ri, std::uint64_t seq);
+    // A message from another Roost on <prefix>/<room>: stored and fanned out
+    // keeping its origin, unless it is ours or a duplicate (its origin's
+    // seq was seen already in that origin's history): then `duplicate`.
+    [[nodiscard]] Errc bridge_receive(std::string_view room, const BridgedMsg& m, bool& duplicate);
+    // A device's message on <prefix>/<room>/device/<name> (text or data,
+    // see Decoder::decode_device): kind device from `name`, never published
+    // back (every Roost on the bridge gets it from the device itself).
+    [[nodiscard]] Errc bridge_device(std::string_view room, std::string_view name, const Command& c);
+
     // Counters for /metrics.
     struct Stats {
         std::uint64_t messages_in = 0, deliveries = 0, frames_out = 0, batches = 0, bytes_out = 0;
         std::uint64_t culled_slow = 0, closed_abuse = 0, rate_limited = 0, client_errors = 0;
         std::uint64_t rooms_recycled = 0, typing_dropped = 0;
         std::uint64_t disk_full = 0; // requests refused because the journal could not write
+        std::uint64_t bridge_published = 0, bridge_received = 0, bridge_duplicates = 0;
+        std::uint64_t bridge_missed = 0; // own messages that fell off the ring before the bridge could publish them
     };
     const Stats& stats() const { return stats_; }
 
@@ -189,7 +218,7 @@ private:
     void unsubscribe(std::uint32_t sub, bool send_left);
     bool nick_in_room(std::uint32_t ni, std::uint32_t ri, std::uint32_t except_sub) const;
     Errc store(std::uint32_t ri, std::string_view from, MsgKind kind, std::string_view text,
-               std::string_view data_json, std::string_view cid, PostResult& out);
+               std::string_view data_json, std::string_view cid, PostResult& out, std::string_view origin = {});
     void note_read(std::uint32_t ri, std::string_view nick, std::uint64_t seq);
 
     // bots.cpp
@@ -228,6 +257,18 @@ private:
     ZeroTable<Watch> watches_;         // max_watches
     ZeroTable<RoomBots> room_bots_;    // one per room slot (an empty `room`: unused)
     std::uint32_t sweep_timer_ = 0;    // the bots' sweep, while armed
+    // The bridge: off while origin_ is empty.
+    static constexpr std::uint32_t kBridgeOrigins = 16; // other Roosts tracked for duplicates
+    struct BridgeSeen {
+        char origin[65];
+        char oepoch[17];
+        std::uint64_t seq; // the newest seq seen from that origin's history of this room
+    };
+    std::string bridge_origin_;
+    std::vector<std::string> bridge_rooms_;
+    std::vector<std::uint64_t> bridge_cursor_; // per room slot: the next seq to consider
+    std::vector<BridgeSeen> bridge_seen_;      // per room slot x kBridgeOrigins
+    std::vector<char> bridge_buf_;             // one payload
     std::vector<char> frame_;   // headroom + one batched frame
     std::vector<char> encode_;  // one encoded event
     std::uint32_t sessions_open_ = 0;

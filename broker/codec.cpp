@@ -260,6 +260,56 @@ Errc Decoder::decode_post(const char* body, std::size_t len, Command& out, Decod
     return e;
 }
 
+Errc Decoder::decode_bridged(const char* payload, std::size_t len, BridgedMsg& out, DecodeError& err) {
+    const cJSON* root = nullptr;
+    Command cmd;
+    out = BridgedMsg{};
+    Errc e = begin(payload, len, limits_.max_frame, "payload larger than max_frame", cmd, err, root);
+    if (e != Errc::ok) return e;
+    const cJSON* type = member(root, "type");
+    if (!cJSON_IsString(type) || str(type) != "msg") return fail(Errc::bad_request, "type", "must be \"msg\"");
+    if ((e = string_value(member(root, "origin"), "origin", true, out.origin)) != Errc::ok) return e;
+    if (!printable_token(out.origin, 64)) return fail(Errc::bad_request, "origin", "must be 1..64 printable ASCII");
+    if ((e = string_value(member(root, "oepoch"), "oepoch", true, out.oepoch)) != Errc::ok) return e;
+    if (!printable_token(out.oepoch, kMaxEpoch)) return fail(Errc::bad_request, "oepoch", "must be 1..16 printable ASCII");
+    if ((e = uint_value(member(root, "seq"), "seq", true, out.seq)) != Errc::ok) return e;
+    if (out.seq == 0) return fail(Errc::bad_request, "seq", "must be at least 1");
+    if ((e = nick_field(root, "from", out.from)) != Errc::ok) return e;
+    std::string_view kind;
+    if ((e = string_value(member(root, "kind"), "kind", true, kind)) != Errc::ok) return e;
+    bool known = false;
+    for (MsgKind k : {MsgKind::chat, MsgKind::device, MsgKind::bot, MsgKind::system}) {
+        if (kind == msg_kind_name(k)) out.kind = k, known = true;
+    }
+    if (!known) return fail(Errc::bad_request, "kind", "must be chat, device, bot or system");
+    if ((e = message_fields(root, cmd)) != Errc::ok) return e;
+    out.text = cmd.text;
+    out.data_json = cmd.data_json;
+    return Errc::ok;
+}
+
+Errc Decoder::decode_device(const char* payload, std::size_t len, Command& out, DecodeError& err) {
+    std::size_t i = 0;
+    while (i < len && is_ws(static_cast<unsigned char>(payload[i]))) ++i;
+    if (i < len && payload[i] == '{') {
+        const cJSON* root = nullptr;
+        const Errc e = begin(payload, len, limits_.max_frame, "payload larger than max_frame", out, err, root);
+        if (e != Errc::ok) return e;
+        out.type = CommandType::say;
+        return data_field(root, out.data_json);
+    }
+    out = Command{};
+    err = DecodeError{};
+    err_ = &err;
+    out.type = CommandType::say;
+    out.text = std::string_view(payload, len);
+    if (len == 0) return fail(Errc::bad_request, "payload", "is empty");
+    if (len > limits_.max_text) return fail(Errc::text_too_long, "payload", "longer than max_text bytes");
+    if (!utf8_valid(payload, len)) return fail(Errc::bad_utf8, "payload", "is not valid UTF-8");
+    if (out.text.find('\0') != std::string_view::npos) return fail(Errc::bad_request, "payload", "contains NUL");
+    return Errc::ok;
+}
+
 // Builds the tree in the arena after the pre-scan; root stays valid until
 // the next decode().
 Errc Decoder::parse(const char* frame, std::size_t len, const cJSON*& root) {

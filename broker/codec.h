@@ -26,6 +26,7 @@
 
 #include "broker/command.h"
 #include "broker/error.h"
+#include "broker/events.h"
 #include "broker/json_arena.h"
 #include "broker/limits.h"
 #include "broker/names.h"
@@ -42,6 +43,15 @@ struct DecodeError {
     const char* message = "";  // one short line for `error.message`; never null
     std::string_view ref;      // the frame's valid `cid`, else its `type` (when short
                                // printable ASCII), else empty
+};
+
+// A message from another Roost over the MQTT bridge: the `msg` event it
+// published, with `origin` (its broker id) and `oepoch` (the epoch of its
+// room's history) added. Views valid until the next decode.
+struct BridgedMsg {
+    std::string_view origin, oepoch, from, text, data_json;
+    std::uint64_t seq = 0; // in the origin's room
+    MsgKind kind = MsgKind::chat;
 };
 
 class Decoder {
@@ -62,6 +72,15 @@ public:
     // data). Fills out.text, out.data_json, out.cid and out.nick (`from`,
     // empty when absent). Same errors as decode(), against max_body.
     [[nodiscard]] Errc decode_post(const char* body, std::size_t len, Command& out, DecodeError& err);
+
+    // A bridged `msg` (see BridgedMsg): type "msg", origin (1..64
+    // printable), oepoch (1..16 printable), seq (>= 1), from (a nick),
+    // kind, and text/data with the rules of `say`; against max_frame.
+    [[nodiscard]] Errc decode_bridged(const char* payload, std::size_t len, BridgedMsg& out, DecodeError& err);
+    // A device's MQTT payload: a JSON object is its readings (`data`, the
+    // rules of `say`'s data); anything else is its text (UTF-8, no NUL, at
+    // most max_text bytes). Fills out.text or out.data_json.
+    [[nodiscard]] Errc decode_device(const char* payload, std::size_t len, Command& out, DecodeError& err);
 
     const JsonArena& arena() const { return arena_; }
 

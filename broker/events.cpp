@@ -29,8 +29,12 @@ void field(JsonWriter& w, std::string_view k, std::uint64_t v) {
 } // namespace
 
 void encode_msg(JsonWriter& w, std::string_view room, std::uint64_t seq, std::uint64_t ts, std::string_view from,
-                MsgKind kind, std::string_view text, std::string_view data_json, std::string_view cid) {
+                MsgKind kind, std::string_view text, std::string_view data_json, std::string_view cid,
+                std::string_view origin) {
     type(w, "msg");
+    if (!origin.empty()) {
+        field(w, "origin", origin); // right after type: a remote message is told by its prefix
+    }
     field(w, "room", room);
     field(w, "seq", seq);
     field(w, "ts", ts);

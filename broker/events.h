@@ -15,8 +15,14 @@ enum class MsgKind : std::uint8_t { chat, device, bot, system };
 
 const char* msg_kind_name(MsgKind k);
 
+// `origin`: the broker a bridged message came from (empty for our own); it
+// is written right after "type" (see kRemotePrefix).
 void encode_msg(JsonWriter& w, std::string_view room, std::uint64_t seq, std::uint64_t ts, std::string_view from,
-                MsgKind kind, std::string_view text, std::string_view data_json, std::string_view cid);
+                MsgKind kind, std::string_view text, std::string_view data_json, std::string_view cid,
+                std::string_view origin = {});
+// How every stored msg starts, and how one from elsewhere (the bridge) does.
+constexpr std::string_view kMsgPrefix = R"({"type":"msg",)";
+constexpr std::string_view kRemotePrefix = R"({"type":"msg","origin":)";
 void encode_ack(JsonWriter& w, std::string_view cid, std::string_view room, std::uint64_t seq);
 void encode_error(JsonWriter& w, std::string_view code, std::string_view message, std::string_view ref);
 void encode_presence(JsonWriter& w, std::string_view room, std::string_view nick, bool join);

@@ -44,7 +44,9 @@ bool Broker::restore_message(std::uint32_t ri, std::uint64_t seq, const EntryMet
             return false;
         }
     }
-    if (ring.append(msg_json.data(), static_cast<std::uint32_t>(msg_json.size()), meta) != seq) {
+    EntryMeta m = meta;
+    m.remote = msg_json.substr(0, kRemotePrefix.size()) == kRemotePrefix;
+    if (ring.append(msg_json.data(), static_cast<std::uint32_t>(msg_json.size()), m) != seq) {
         return false;
     }
     if (meta.ts > r.last_active_ms) {

@@ -51,6 +51,7 @@ namespace roost {
 struct EntryMeta {
     std::uint64_t ts = 0;      // server time (ms since the Unix epoch)
     std::uint64_t cid_key = 0; // hash_cid(sender, cid); 0 when the message had no cid
+    bool remote = false;       // came over the MQTT bridge (never published back)
 };
 
 // A 64-bit key for a (sender, cid) pair, for RoomRing::find_cid(): FNV-1a 64

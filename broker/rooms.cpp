@@ -119,6 +119,10 @@ void Broker::start_history(std::uint32_t ri, std::string_view lower_name, std::s
     for (std::uint32_t k = 0; k < limits_.reads_per_room; ++k) {
         r.reads[k] = ReadMark{};
     }
+    if (ri < bridge_cursor_.size()) {
+        bridge_cursor_[ri] = 1; // the bridge publishes a new history from its start
+        for (std::uint32_t k = 0; k < kBridgeOrigins; ++k) bridge_seen_[std::size_t{ri} * kBridgeOrigins + k] = BridgeSeen{};
+    }
 }
 
 std::uint32_t Broker::nick_index(std::string_view lower) const {
@@ -305,7 +309,7 @@ void Broker::unsubscribe(std::uint32_t sub, bool send_left) {
 }
 
 Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::string_view text,
-                   std::string_view data_json, std::string_view cid, PostResult& out) {
+                   std::string_view data_json, std::string_view cid, PostResult& out, std::string_view origin) {
     Room& r = rooms_[ri];
     RoomRing& ring = *r.ring;
     out.epoch = std::string_view(r.epoch, kEpochLen);
@@ -324,11 +328,11 @@ Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::s
     const std::uint64_t ts = clock_.now_ms();
     const std::uint64_t seq = ring.head() + 1;
     JsonWriter w(encode_.data(), encode_.size());
-    encode_msg(w, r.name.view(), seq, ts, from, kind, text, data_json, cid);
+    encode_msg(w, r.name.view(), seq, ts, from, kind, text, data_json, cid, origin);
     if (!w.ok()) {
         return Errc::text_too_long;
     }
-    const EntryMeta meta{ts, cid_key};
+    const EntryMeta meta{ts, cid_key, !origin.empty()};
     if (journal_ != nullptr && journal_->appended(ri, seq, meta, {encode_.data(), w.size()}) != Errc::ok) {
         ++stats_.disk_full;
         return Errc::disk_full;

@@ -42,6 +42,12 @@ struct Settings {
     std::string tls_key;       // PEM private key for tls_cert
     std::string fsync = "batch";    // always | batch | never: when journal writes are synced
     std::uint32_t fsync_ms = 200;   // batch: the group-commit window
+    std::string mqtt_url;           // the MQTT bridge: empty = off (platform/mqtt_bridge.cpp)
+    std::string mqtt_client_id;     // empty = "roost-" + 8 random letters
+    std::string mqtt_user, mqtt_password, mqtt_ca, mqtt_cert, mqtt_key;
+    std::string mqtt_prefix = "roost";
+    std::string mqtt_rooms = "*";   // comma-separated room names, or * for every plain room
+    std::uint32_t mqtt_qos = 1;
     std::string timezone;           // zone of /remind at; empty = the system's (TZ, /etc/localtime)
     std::string log_level = "info"; // error | warn | info | debug
     CoreLimits limits;         // every core capacity (headroom is the platform's, not a setting)

@@ -267,6 +267,8 @@ int serve_health(Runtime& rt, struct lws* wsi, Conn& c) {
     w.uint(rt.connections);
     w.key("persistence");
     w.string(rt.journal == nullptr ? "memory" : rt.settings.fsync);
+    w.key("mqtt");
+    w.string(MqttBridge::state_name(rt.mqtt.state()));
     w.end_object();
     return respond_small(wsi, c, 200, *s, w);
 }
@@ -338,6 +340,28 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
          rx_arena_in_use());
     line("roost_disk_full_refusals_total", "Messages and rooms refused because the journal could not write.",
          "counter", s.disk_full);
+    if (rt.mqtt.enabled()) {
+        const MqttBridge::Stats& m = rt.mqtt.stats();
+        line("roost_mqtt_up", "1 while the MQTT bridge's link is up and subscribed.", "gauge",
+             rt.mqtt.state() == MqttBridge::State::up ? 1 : 0);
+        line("roost_mqtt_connects_total", "MQTT connections established.", "counter", m.connects);
+        line("roost_mqtt_disconnects_total", "MQTT links lost.", "counter", m.disconnects);
+        line("roost_mqtt_published_total", "Messages published to the MQTT broker (resends included).", "counter",
+             m.published);
+        line("roost_mqtt_received_total", "Messages from MQTT stored (other Roosts' and devices').", "counter",
+             m.received);
+        line("roost_mqtt_duplicates_total", "Messages from MQTT dropped as already stored (ours or seen).", "counter",
+             s.bridge_duplicates);
+        line("roost_mqtt_missed_total", "Own messages that left the ring before the bridge could publish them.",
+             "counter", s.bridge_missed);
+        line("roost_mqtt_dropped_bad_json_total", "MQTT payloads dropped: not valid JSON.", "counter", m.dropped_json);
+        line("roost_mqtt_dropped_bad_utf8_total", "MQTT payloads dropped: not valid UTF-8.", "counter", m.dropped_utf8);
+        line("roost_mqtt_dropped_too_large_total", "MQTT payloads dropped: too large.", "counter", m.dropped_size);
+        line("roost_mqtt_dropped_topic_total", "MQTT payloads dropped: not a bridged room's topic.", "counter",
+             m.dropped_topic);
+        line("roost_mqtt_dropped_other_total", "MQTT payloads dropped: refused otherwise (bad fields, full tables).",
+             "counter", m.dropped_other);
+    }
     if (const DiskJournal* j = rt.journal.get(); j != nullptr) {
         const DiskJournal::Stats& js = j->stats();
         line("roost_journal_records_total", "Messages written to the journal.", "counter", js.records);

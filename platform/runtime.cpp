@@ -173,6 +173,7 @@ void Runtime::wake(SessionId s) {
 }
 
 void Runtime::stored(std::uint32_t room) {
+    mqtt.stored(room);
     if (room < sse_by_room.size()) {
         for (struct lws* wsi : sse_by_room[room]) {
             lws_callback_on_writable(wsi);

@@ -12,6 +12,7 @@
 #include "platform/conn.h"
 #include "platform/free_list.h"
 #include "platform/journal.h"
+#include "platform/mqtt_bridge.h"
 
 #include <cstdint>
 #include <memory>
@@ -108,6 +109,7 @@ public:
     TokenGate gate;
     Broker broker;
     std::unique_ptr<DiskJournal> journal; // with a data directory
+    MqttBridge mqtt;                      // enabled by the mqtt setting
     Decoder post_decoder;   // JSON bodies of HTTP posts
     AddressLimiter limiter; // HTTP posts per source address
     std::vector<struct lws*> session_wsi; // by SessionId - 1

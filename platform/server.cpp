@@ -3,6 +3,7 @@
 #include "broker/settings.h"
 #include "platform/certs.h"
 #include "platform/conn.h"
+#include "platform/mqtt_bridge.h"
 #include "platform/os.h"
 #include "platform/runtime.h"
 #include "platform/rx_arena.h"
@@ -191,7 +192,7 @@ std::string Server::reserved_report() const { return rt_ ? rt_->broker.reserved_
 
 bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string& err) {
     rt_ = std::make_unique<Runtime>(settings, tls, g_clock, g_random);
-    if (!open_journal(settings, err)) {
+    if (!open_journal(settings, err) || !rt_->mqtt.configure(settings, g_random.next(), err)) {
         failure_exit_ = 2;
         return false;
     }
@@ -254,6 +255,29 @@ bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string
             return false;
         }
         *l.bound = lws_get_vhost_listen_port(vh);
+    }
+    if (rt_->mqtt.enabled()) {
+        // The bridge's client connection: a vhost of its own for its client
+        // TLS settings (the CA that signs the MQTT broker, our certificate).
+        lws_context_creation_info v{};
+        v.vhost_name = "mqtt-client";
+        v.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+        v.protocols = MqttBridge::protocol();
+        if (rt_->mqtt.tls()) {
+            v.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+            v.client_ssl_ca_filepath = settings.mqtt_ca.c_str();
+            if (!settings.mqtt_cert.empty()) {
+                v.client_ssl_cert_filepath = settings.mqtt_cert.c_str();
+                v.client_ssl_private_key_filepath = settings.mqtt_key.c_str();
+            }
+        }
+        struct lws_vhost* vh = lws_create_vhost(context_, &v);
+        if (vh == nullptr) {
+            err = "mqtt: cannot set up the client (check mqtt_ca, mqtt_cert and mqtt_key)";
+            failure_exit_ = 2;
+            return false;
+        }
+        rt_->mqtt.start(rt_->broker, rt_->post_decoder, context_, vh);
     }
     return true;
 }
@@ -331,6 +355,7 @@ void Server::run() {
     if (rt_->journal != nullptr) {
         rt_->journal->sync(); // whatever the policy: a clean shutdown leaves nothing unsynced
     }
+    rt_->mqtt.stop();
     loop_finish();
 }
 
