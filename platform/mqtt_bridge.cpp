@@ -192,12 +192,13 @@ void MqttBridge::reconnect() {
     subscribe_pending_ = false;
     inflight_ = false;
     wsi_ = lws_client_connect_via_info(&i);
+    nwsi_ = wsi_; // the network connection, until the MQTT stream moves to a child of it
     if (wsi_ == nullptr) retry();
 }
 
 // Backoff with jitter: half to all of min(30 s, 0.5 s x 2^attempt).
 void MqttBridge::retry() {
-    wsi_ = nullptr;
+    wsi_ = nwsi_ = nullptr;
     state_ = State::down;
     inflight_ = false;
     rng_ ^= rng_ << 13, rng_ ^= rng_ >> 7, rng_ ^= rng_ << 17;
@@ -243,6 +244,11 @@ void MqttBridge::receive(std::string_view topic, std::string_view payload) {
         }
         device = tail.substr(7);
     }
+    char room_buf[kRoomNameMax + 1];
+    if (fold_room_name(room, room_buf, sizeof room_buf).empty() || (!device.empty() && !nick_valid(device))) {
+        drop(stats_.dropped_topic, "not a room (or device) name", topic, {});
+        return;
+    }
     DecodeError err;
     Errc e = Errc::ok;
     if (device.empty()) {
@@ -270,7 +276,7 @@ void MqttBridge::receive(std::string_view topic, std::string_view payload) {
 int MqttBridge::callback(struct lws* wsi, int reason, void* in, std::size_t len) {
     switch (static_cast<lws_callback_reasons>(reason)) {
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
-        if (wsi == wsi_ || wsi_ == nullptr) {
+        if ((wsi == wsi_ || wsi_ == nullptr) && state_ != State::down) {
             std::printf("roost: mqtt: cannot connect to %s:%d: %s\n", host_.c_str(), port_,
                         in != nullptr ? static_cast<const char*>(in) : "no reason given");
             retry();
@@ -281,6 +287,7 @@ int MqttBridge::callback(struct lws* wsi, int reason, void* in, std::size_t len)
         const int one = 1;
         setsockopt(lws_get_socket_fd(lws_get_network_wsi(wsi)), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         wsi_ = wsi;
+        nwsi_ = lws_get_network_wsi(wsi);
         ++stats_.connects;
         state_ = State::subscribing;
         subscribe_pending_ = true;
@@ -294,7 +301,11 @@ int MqttBridge::callback(struct lws* wsi, int reason, void* in, std::size_t len)
         lws_callback_on_writable(wsi);
         return 0;
     case LWS_CALLBACK_MQTT_CLIENT_CLOSED:
-        if (wsi == wsi_) {
+    case LWS_CALLBACK_WSI_DESTROY:
+        // When the MQTT broker hangs up, lws 4.3 destroys the network
+        // connection without telling the MQTT stream on it (no CLOSED on
+        // libuv): either event ends the link, once.
+        if ((wsi == wsi_ || wsi == nwsi_) && state_ != State::down) {
             ++stats_.disconnects;
             std::printf("roost: mqtt: link to %s:%d closed; reconnecting\n", host_.c_str(), port_);
             retry();
@@ -305,8 +316,14 @@ int MqttBridge::callback(struct lws* wsi, int reason, void* in, std::size_t len)
             lws_mqtt_topic_elem_t t[8] = {};
             const std::size_t n = std::min<std::size_t>(topics_.size(), 8);
             for (std::size_t k = 0; k < n; ++k) {
+                // Subscriptions are QoS 0 whatever mqtt_qos says: lws 4.3's
+                // MQTT client acks an incoming QoS 1 PUBLISH only when one of
+                // our own writes happens to follow, and keeps one pending
+                // PUBACK id, so the MQTT broker's in-flight window fills and
+                // delivery stalls (seen against mosquitto 2.0). What arrives
+                // is stored once anyway (duplicates by origin and seq).
                 t[k].name = topics_[k].c_str();
-                t[k].qos = qos_ == 0 ? QOS0 : QOS1;
+                t[k].qos = QOS0;
             }
             lws_mqtt_subscribe_param_t sub{};
             sub.topic = t;

@@ -80,7 +80,8 @@ private:
     Broker* broker_ = nullptr;
     lws_context* ctx_ = nullptr;
     lws_vhost* vhost_ = nullptr;
-    struct lws* wsi_ = nullptr;
+    struct lws* wsi_ = nullptr;  // the MQTT stream
+    struct lws* nwsi_ = nullptr; // its network connection
     std::string host_, client_id_, user_, password_, prefix_;
     std::vector<std::string> rooms_;
     std::vector<std::string> topics_;
