@@ -220,8 +220,9 @@ void MqttBridge::drop(std::uint64_t& counter, const char* reason, std::string_vi
     const std::uint64_t now = clock.now_ms();
     if (now - last_log_ms_ >= 1000) {
         last_log_ms_ = now;
+        const char* d = detail.empty() ? "" : detail.data(); // never a null pointer for %.*s
         std::printf("roost: mqtt: dropped a message on %.*s: %s (%.*s)\n", static_cast<int>(topic.size()),
-                    topic.data(), reason, static_cast<int>(detail.size()), detail.data());
+                    topic.data(), reason, static_cast<int>(detail.size()), d);
     }
 }
 
