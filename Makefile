@@ -94,11 +94,13 @@ bench: bench-build
 	$(BUILD)/bench-host$(V)/bench/roost-core-bench $(BUILD)/bench/core.json
 	/usr/bin/python3 bench/compare.py $(BUILD)/bench-host$(V)
 	/usr/bin/python3 bench/persist_bench.py $(BUILD)/bench-host$(V) --out $(BUILD)/bench/persist.json
+	/usr/bin/python3 bench/mqtt_bench.py $(BUILD)/bench-host$(V) --out $(BUILD)/bench/mqtt.json
 
 bench-full: bench-build
 	$(BUILD)/bench-host$(V)/bench/roost-core-bench $(BUILD)/bench/core.json
 	/usr/bin/python3 bench/compare.py $(BUILD)/bench-host$(V) --full
 	/usr/bin/python3 bench/persist_bench.py $(BUILD)/bench-host$(V) --seconds 10 --out $(BUILD)/bench/persist.json
+	/usr/bin/python3 bench/mqtt_bench.py $(BUILD)/bench-host$(V) --count 20000 --out $(BUILD)/bench/mqtt.json
 
 .PHONY: bench-build bench-full
 bench-build: deps-host

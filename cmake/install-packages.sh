@@ -10,7 +10,7 @@ pkgs_for() {
     host) echo "build-essential cmake ninja-build patch xz-utils bzip2 curl ca-certificates wamerican" ;;
     test) echo "curl procps python3 python3-websockets zbar-tools mosquitto mosquitto-clients openssl" ;;
     browser) echo "chromium fonts-dejavu-core" ;;
-    bench) echo "python3 procps util-linux mosquitto" ;;
+    bench) echo "python3 procps util-linux mosquitto mosquitto-clients" ;;
     node) echo "nodejs npm" ;;
     fuzz) echo "clang libclang-rt-14-dev" ;;
     aarch64) echo "crossbuild-essential-arm64 qemu-user-static" ;;

@@ -161,6 +161,12 @@ void MqttBridge::start(Broker& b, Decoder& d, lws_context* ctx, lws_vhost* vh) {
 
 void MqttBridge::stop() {
     lws_sul_cancel(&g_retry_sul);
+    if (wsi_ != nullptr && wsi_ != nwsi_) {
+        // The MQTT stream goes first: lws 4.3 does not free it with its
+        // network connection.
+        lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+    }
+    wsi_ = nwsi_ = nullptr;
     g_bridge = nullptr;
 }
 
@@ -307,6 +313,11 @@ int MqttBridge::callback(struct lws* wsi, int reason, void* in, std::size_t len)
         // connection without telling the MQTT stream on it (no CLOSED on
         // libuv): either event ends the link, once.
         if ((wsi == wsi_ || wsi == nwsi_) && state_ != State::down) {
+            if (wsi == nwsi_ && wsi_ != nullptr && wsi_ != nwsi_) {
+                // Its MQTT stream is left behind (lws 4.3): close it soon,
+                // outside this destroy, so it is freed.
+                lws_set_timeout(wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+            }
             ++stats_.disconnects;
             std::printf("roost: mqtt: link to %s:%d closed; reconnecting\n", host_.c_str(), port_);
             retry();

@@ -4,8 +4,9 @@
 //   node tests/browser/test_page.mjs ROOST_BINARY SCREENSHOT_DIR
 // Every check names what it waited for; the first failure ends the run.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import http from "node:http";
@@ -44,12 +45,21 @@ async function waitFor(fn, what, ms = 10000) {
 }
 
 // ---- the broker ----
+// Debian's mosquitto for the MQTT bridge (a device publishing with mosquitto_pub).
+const MQTT_PORT = await new Promise((resolve) => {
+  const srv = net.createServer().listen(0, "127.0.0.1", () => { const p = srv.address().port; srv.close(() => resolve(p)); });
+});
+const mqttConf = join(mkdtempSync(join(tmpdir(), "roost-mosq-")), "m.conf");
+writeFileSync(mqttConf, `listener ${MQTT_PORT} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n`);
+const mosquitto = spawn("mosquitto", ["-c", mqttConf], { stdio: "ignore" });
+
 class Roost {
   // data: a data directory (history survives restarts), or "" for memory only.
   constructor(port = 0, data = "") { this.port = port; this.data = data; }
   start() {
     const args = ["--bind", "127.0.0.1", "--http-port", String(this.port), "--https-port", "-1",
-      "--max-text", String(MAX_TEXT), ...(this.data ? ["--data", this.data] : [])];
+      "--max-text", String(MAX_TEXT), ...(this.data ? ["--data", this.data] : []),
+      "--mqtt", `mqtt://127.0.0.1:${MQTT_PORT}`, "--mqtt-client-id", "roost-browser-test"];
     this.proc = spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1" } });
     this.log = "";
     return new Promise((resolve, reject) => {
@@ -211,6 +221,14 @@ try {
   const d = await card.locator(".reading", { hasText: "temp" }).locator("svg.spark path").getAttribute("d");
   ok((d.match(/[ML]/g) || []).length === 4, "the temp sparkline draws the room's 4 temp values: " + d);
   ok(await card.locator(".reading", { hasText: "door" }).locator("svg").count() === 0, "no sparkline for a string reading");
+  // A device that speaks MQTT: mosquitto_pub into the bridge.
+  await waitFor(async () => (await request(roost.base, "GET", "/healthz")).body.toString().includes('"mqtt":"connected"'),
+    "the broker's MQTT bridge is connected to mosquitto");
+  const mp = spawnSync("mosquitto_pub", ["-p", String(MQTT_PORT), "-q", "1", "-t", "roost/lobby/device/greenhouse",
+    "-m", JSON.stringify({ humidity: 61, fan: true })]);
+  assert.equal(mp.status, 0, String(mp.stderr));
+  await waitFor(() => bob.locator("#log li.msg.device", { hasText: "greenhouse" }).locator(".readings dt", { hasText: "humidity" }).count(),
+    "a device publishing with mosquitto_pub shows up in the page as a readings card");
 
   // ---- direct messages reach only their two parties ----
   const carl = await openPage(roost, "carl", {
@@ -401,6 +419,7 @@ try {
 } finally {
   await browser.close();
   roost.exitCode = await roost.stop();
+  mosquitto.kill();
   rmSync(DATA, { recursive: true, force: true });
 }
 ok(roost.exitCode === 0, "the broker exits 0 after SIGTERM (under ASan: no leak or error report)");
