@@ -51,25 +51,40 @@ def make_certs():
         f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
     run("x509", "-req", "-in", "server.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
         "-out", "server.crt", "-days", "2", "-extfile", "ext.cnf")
+    # A client certificate for Roost, signed by the same CA.
+    run("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", "client.key",
+        "-out", "client.csr", "-subj", "/CN=roost-client")
+    run("x509", "-req", "-in", "client.csr", "-CA", "ca.crt", "-CAkey", "ca.key", "-CAcreateserial",
+        "-out", "client.crt", "-days", "2")
+    subprocess.run(["mosquitto_passwd", "-b", "-c", os.path.join(TMP, "passwd"), "roost", "s3cret"], check=True,
+                   capture_output=True)
     # mosquitto started as root drops to its own user: let it read them (test keys only).
     os.chmod(TMP, 0o755)
-    for f in ("ca.crt", "server.crt", "server.key"):
+    for f in ("ca.crt", "server.crt", "server.key", "passwd"):
         os.chmod(os.path.join(TMP, f), 0o644)
 
 
 class Mosquitto:
-    def __init__(self):
+    def __init__(self, auth=False):
         self.port, self.tls_port = free_port(), free_port()
-        self.conf = os.path.join(TMP, "mosquitto.conf")
+        self.cert_port, self.pw_port = free_port(), free_port()  # client certificate required; password required
+        self.conf = os.path.join(TMP, "mosquitto-auth.conf" if auth else "mosquitto.conf")
         self.dir = os.path.join(TMP, "mosquitto-db")  # its persistence (sessions survive a restart)
         os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o777)
         with open(self.conf, "w") as f:
-            f.write("persistence true\npersistence_location %s/\nset_tcp_nodelay true\n" % self.dir)
-            f.write("queue_qos0_messages true\n")  # what a Roost misses while its link is down waits for it
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port)
-            f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.tls_port)
-            f.write("cafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile %s/server.key\n" % (TMP, TMP, TMP))
+            if auth:  # each listener with its own rules
+                f.write("per_listener_settings true\n")
+                f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port)
+                f.write("listener %d 127.0.0.1\nallow_anonymous true\nrequire_certificate true\n" % self.cert_port)
+                f.write("cafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile %s/server.key\n" % (TMP, TMP, TMP))
+                f.write("listener %d 127.0.0.1\nallow_anonymous false\npassword_file %s/passwd\n" % (self.pw_port, TMP))
+            else:
+                f.write("persistence true\npersistence_location %s/\nset_tcp_nodelay true\n" % self.dir)
+                f.write("queue_qos0_messages true\n")  # what a Roost misses while its link is down waits for it
+                f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port)
+                f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.tls_port)
+                f.write("cafile %s/ca.crt\ncertfile %s/server.crt\nkeyfile %s/server.key\n" % (TMP, TMP, TMP))
         self.proc = None
 
     def start(self):
@@ -241,6 +256,24 @@ async def tls(mq, a):
     check("the TLS Roost exits 0", d.stop() == 0)
 
 
+def credentials(mq):
+    """A client certificate, and a user name with its password."""
+    e = Roost(BIN, "--https-port", "-1", "--mqtt", "mqtts://127.0.0.1:%d" % mq.cert_port, "--mqtt-ca",
+              os.path.join(TMP, "ca.crt"), "--mqtt-cert", os.path.join(TMP, "client.crt"), "--mqtt-key",
+              os.path.join(TMP, "client.key"), "--mqtt-client-id", "roost-cert").start()
+    check("a client certificate gets in where the MQTT broker requires one", wait_up(e))
+    check("... and that Roost exits 0", e.stop() == 0)
+    f = Roost(BIN, "--https-port", "-1", "--mqtt", "mqtt://127.0.0.1:%d" % mq.pw_port, "--mqtt-user", "roost",
+              "--mqtt-password", "s3cret", "--mqtt-client-id", "roost-pw").start()
+    check("a user name and password get in", wait_up(f))
+    f.stop()
+    g = Roost(BIN, "--https-port", "-1", "--mqtt", "mqtt://127.0.0.1:%d" % mq.pw_port, "--mqtt-user", "roost",
+              "--mqtt-password", "wrong", "--mqtt-client-id", "roost-nopw").start()
+    check("a wrong password does not (the link stays down and keeps retrying)", not wait_up(g, 3) and
+          g.http("GET", "/healthz")[2]["mqtt"] in ("down", "connecting"))
+    g.stop()
+
+
 def refused_settings():
     for args, why in ((["--mqtt", "http://x"], "is not mqtt://"), (["--mqtt", "mqtt://h:99999"], "is not a port"),
                       (["--mqtt", "mqtts://h"], "needs mqtt_ca"), (["--mqtt", "mqtt://h", "--mqtt-rooms", "a,B d"],
@@ -265,6 +298,11 @@ async def main():
         await outage(mq, a, b)
         await bad_payloads(mq, a)
         await tls(mq, a)
+        auth = Mosquitto(auth=True).start()
+        try:
+            credentials(auth)
+        finally:
+            auth.stop()
         codes = [r.stop() for r in (a, b, c)]
         check("every Roost exits 0 after SIGTERM, links dropped and remade (under ASan: no leak)", codes == [0, 0, 0],
               str(codes))
