@@ -285,7 +285,8 @@ void CommandAccess::save(Broker& b, BotTable t, std::uint32_t index) {
     if (b.journal_ == nullptr) return;
     const void* p = t == BotTable::reminders ? static_cast<const void*>(&b.reminders_[index])
                     : t == BotTable::watches ? static_cast<const void*>(&b.watches_[index])
-                                             : static_cast<const void*>(&b.room_bots_[index]);
+                    : t == BotTable::rooms   ? static_cast<const void*>(&b.room_bots_[index])
+                                             : static_cast<const void*>(&b.bridge_marks_[index]);
     b.journal_->bot_saved(static_cast<std::uint32_t>(t), index,
                           {static_cast<const char*>(p), bot_record_size(t)});
 }
@@ -312,12 +313,13 @@ void Broker::init_bots() {
     reminders_ = ZeroTable<Reminder>(limits_.max_reminders);
     watches_ = ZeroTable<Watch>(limits_.max_watches);
     room_bots_ = ZeroTable<RoomBots>(limits_.max_rooms);
+    bridge_marks_ = ZeroTable<BridgeMark>(limits_.max_rooms);
     set_timer_handler(kSweepKind, sweep);
 }
 
 std::size_t Broker::bots_reserved_bytes(const CoreLimits& l) {
     return std::size_t{l.max_reminders} * sizeof(Reminder) + std::size_t{l.max_watches} * sizeof(Watch) +
-           std::size_t{l.max_rooms} * sizeof(RoomBots);
+           std::size_t{l.max_rooms} * (sizeof(RoomBots) + sizeof(BridgeMark));
 }
 
 bool Broker::restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
@@ -330,6 +332,10 @@ bool Broker::restore_bot(std::uint32_t table, std::uint32_t index, std::string_v
     case BotTable::watches:
         if (index >= watches_.size()) return false;
         std::memcpy(&watches_[index], bytes.data(), bytes.size());
+        break;
+    case BotTable::bridge:
+        if (index >= bridge_marks_.size() || !rooms_[index].used) return false;
+        std::memcpy(&bridge_marks_[index], bytes.data(), bytes.size());
         break;
     case BotTable::rooms: {
         if (index >= room_bots_.size() || !rooms_[index].used) return false;

@@ -158,11 +158,23 @@ void add_score(Score (&table)[kScoreRows], std::string_view nick, std::uint32_t 
 // The table as "ann 3, bob 1" (best first), or "none yet".
 std::string_view scores_text(const Score (&table)[kScoreRows], char (&out)[256]);
 
-// The journal's bot tables.
-enum class BotTable : std::uint32_t { reminders = 0, watches = 1, rooms = 2 };
-constexpr std::uint32_t kBotTables = 3;
+// The MQTT bridge's publish cursor of one room slot (broker/bridge.cpp):
+// kept so a restart goes on publishing where the link had got to.
+struct BridgeMark {
+    char room[kAnyRoomNameMax + 1];
+    char epoch[9];
+    std::uint64_t next; // the next seq to publish
+};
+static_assert(std::is_trivially_copyable_v<BridgeMark>, "kept on disk as bytes");
+
+// The journal's record tables (the bots' and the bridge's).
+enum class BotTable : std::uint32_t { reminders = 0, watches = 1, rooms = 2, bridge = 3 };
+constexpr std::uint32_t kBotTables = 4;
 constexpr std::size_t bot_record_size(BotTable t) {
-    return t == BotTable::reminders ? sizeof(Reminder) : t == BotTable::watches ? sizeof(Watch) : sizeof(RoomBots);
+    return t == BotTable::reminders ? sizeof(Reminder)
+           : t == BotTable::watches ? sizeof(Watch)
+           : t == BotTable::rooms   ? sizeof(RoomBots)
+                                    : sizeof(BridgeMark);
 }
 
 } // namespace roost

@@ -6,6 +6,7 @@
 // sized at enable time.
 #include "broker/broker.h"
 
+#include "broker/commands.h"
 #include "broker/json_writer.h"
 #include "broker/names.h"
 
@@ -18,7 +19,13 @@ void Broker::bridge_enable(std::string_view origin, const std::vector<std::strin
     bridge_rooms_ = rooms;
     bridge_cursor_.assign(rooms_.size(), 0);
     for (std::uint32_t ri = 0; ri < rooms_.size(); ++ri) {
-        bridge_cursor_[ri] = rooms_[ri].used ? rooms_[ri].ring->head() + 1 : 1;
+        const Room& r = rooms_[ri];
+        const BridgeMark& m = bridge_marks_[ri];
+        // Where the journal says the link had got to in this history; else
+        // from now on (what the room held before the bridge is not sent).
+        const bool kept = r.used && m.room == r.name.view() && std::memcmp(m.epoch, r.epoch, kEpochLen) == 0 &&
+                          m.next <= r.ring->head() + 1;
+        bridge_cursor_[ri] = kept ? m.next : r.used ? r.ring->head() + 1 : 1;
     }
     bridge_seen_.assign(rooms_.size() * std::size_t{kBridgeOrigins}, BridgeSeen{});
     bridge_buf_.assign(encode_.size() + 128, '\0');
@@ -81,7 +88,17 @@ void Broker::bridge_done(std::uint32_t ri, std::uint64_t seq) {
     if (ri < bridge_cursor_.size() && bridge_cursor_[ri] == seq) {
         bridge_cursor_[ri] = seq + 1;
         ++stats_.bridge_published;
+        bridge_mark(ri, seq + 1);
     }
+}
+
+void Broker::bridge_mark(std::uint32_t ri, std::uint64_t next) {
+    BridgeMark& m = bridge_marks_[ri];
+    std::memset(&m, 0, sizeof m);
+    std::memcpy(m.room, rooms_[ri].name.buf, rooms_[ri].name.len);
+    std::memcpy(m.epoch, rooms_[ri].epoch, kEpochLen);
+    m.next = next;
+    CommandAccess::save(*this, BotTable::bridge, ri);
 }
 
 Errc Broker::bridge_receive(std::string_view room, const BridgedMsg& m, bool& duplicate) {

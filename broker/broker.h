@@ -159,6 +159,7 @@ public:
     void bridge_enable(std::string_view origin, const std::vector<std::string>& rooms);
     bool bridged(std::uint32_t ri) const;
     bool bridge_covers(std::string_view lower_name) const; // a plain room the bridge carries
+    void bridge_mark(std::uint32_t ri, std::uint64_t next); // the cursor, to the journal
     // The next message this broker originated in a bridged room and has not
     // published: `room`, `seq` and the payload to publish (its `msg` with
     // origin and oepoch added), valid until the next call into the Broker.
@@ -267,6 +268,7 @@ private:
     std::string bridge_origin_;
     std::vector<std::string> bridge_rooms_;
     std::vector<std::uint64_t> bridge_cursor_; // per room slot: the next seq to consider
+    ZeroTable<BridgeMark> bridge_marks_;       // per room slot: the cursor as the journal keeps it
     std::vector<BridgeSeen> bridge_seen_;      // per room slot x kBridgeOrigins
     std::vector<char> bridge_buf_;             // one payload
     std::vector<char> frame_;   // headroom + one batched frame

@@ -122,6 +122,7 @@ void Broker::start_history(std::uint32_t ri, std::string_view lower_name, std::s
     if (ri < bridge_cursor_.size()) {
         bridge_cursor_[ri] = 1; // the bridge publishes a new history from its start
         for (std::uint32_t k = 0; k < kBridgeOrigins; ++k) bridge_seen_[std::size_t{ri} * kBridgeOrigins + k] = BridgeSeen{};
+        if (bridge_covers(lower_name)) bridge_mark(ri, 1); // kept, should we restart before publishing
     }
 }
 

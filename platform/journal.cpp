@@ -103,7 +103,7 @@ std::uint64_t DiskJournal::read_off(std::uint32_t room, std::uint32_t mark, std:
 }
 
 std::uint32_t DiskJournal::bot_count(std::uint32_t table) const {
-    return table == 0 ? geo_.reminders : table == 1 ? geo_.watches : geo_.rooms;
+    return table == 0 ? geo_.reminders : table == 1 ? geo_.watches : geo_.rooms; // rooms: games and bridge marks
 }
 
 // Bot table t's records follow table t - 1's (table 0's follow the read marks).
@@ -255,7 +255,7 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
                                       g.reminders,
                                       g.watches,
                                       static_cast<std::uint32_t>(sizeof(Reminder) << 16 | sizeof(Watch)),
-                                      static_cast<std::uint32_t>(sizeof(RoomBots))};
+                                      static_cast<std::uint32_t>(sizeof(RoomBots) << 8 | sizeof(BridgeMark))};
     bool hfresh = false, sfresh = false;
     if (!open_file(dir + "/history.roost", kHistoryKind, hgeo, history_size_, history_fd_, hfresh, report, why) ||
         !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why)) {

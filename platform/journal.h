@@ -34,6 +34,7 @@
 // Integers are little-endian (every Roost target is). Not thread-safe.
 #pragma once
 
+#include "broker/bots.h"
 #include "broker/journal.h"
 
 #include <cstdint>
@@ -125,8 +126,8 @@ private:
     std::uint64_t max_gen_ = 0;
     std::vector<Slot> slots_;
     std::vector<std::uint64_t> nick_ver_, read_ver_; // the version last written per state record
-    std::vector<std::uint64_t> bot_ver_[3];          // per bot table
-    std::uint64_t bot_rec_[3] = {};                  // bytes of one copy of a bot record (64-aligned)
+    std::vector<std::uint64_t> bot_ver_[kBotTables]; // per record table
+    std::uint64_t bot_rec_[kBotTables] = {};         // bytes of one copy of a record (64-aligned)
     std::vector<char> buf_;                         // one record being built (a slot's worth)
     bool dirty_ = false;
     Stats stats_;

@@ -109,12 +109,12 @@ class Mosquitto:
         subprocess.run(args, check=True, timeout=10)
 
 
-def roost(mq, name, *extra, tls=False):
+def roost(mq, name, *extra, tls=False, data=None):  # data: a data directory to reuse
     url = "mqtts://127.0.0.1:%d" % mq.tls_port if tls else "mqtt://127.0.0.1:%d" % mq.port
     args = ["--https-port", "-1", "--mqtt", url, "--mqtt-client-id", name, "--msg-rate", "1000", "--msg-burst", "1000"]
     if tls:
         args += ["--mqtt-ca", os.path.join(TMP, "ca.crt")]
-    return Roost(BIN, *args, *extra).start()
+    return Roost(BIN, *args, *extra, data=data).start()
 
 
 def wait_up(rs, timeout=15):
