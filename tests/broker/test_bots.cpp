@@ -4,6 +4,7 @@
 // the persistence round trip through Journal::bot_saved / restore_bot.
 #include "broker/broker.h"
 #include "broker/words.h"
+#include "tests/support/recording_journal.h"
 #include "tests/support/unit.h"
 
 #include <map>
@@ -19,22 +20,13 @@ struct NoTransport final : roost::Transport {
     void wake(SessionId) override {}
 };
 
-// Keeps the newest bytes of every bot record, as a journal would.
-struct RecordingJournal final : roost::Journal {
-    std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> bots;
-    Errc room_started(std::uint32_t, std::string_view, std::string_view) override { return Errc::ok; }
-    Errc appended(std::uint32_t, std::uint64_t, const roost::EntryMeta&, std::string_view) override { return Errc::ok; }
-    void key_set(std::uint32_t, std::string_view, std::string_view) override {}
-    void read_set(std::uint32_t, std::uint32_t, std::string_view, std::uint64_t) override {}
-    void bot_saved(std::uint32_t t, std::uint32_t i, std::string_view b) override { bots[{t, i}] = std::string(b); }
-};
 
 struct Bots {
     roost::CoreLimits limits;
     roost::FakeClock clock;
     roost::SplitMix random{99};
     NoTransport transport;
-    RecordingJournal journal;
+    roost_test::RecordingJournal journal;
     std::unique_ptr<Broker> broker;
     explicit Bots(roost::CoreLimits l = {}) : limits(l) {
         limits.msg_rate = 1000;

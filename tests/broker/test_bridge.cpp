@@ -3,6 +3,7 @@
 // what comes in (stored once with its origin; ours and duplicates dropped;
 // a new history of an origin accepted again), devices, and bad payloads.
 #include "broker/broker.h"
+#include "tests/support/recording_journal.h"
 #include "tests/support/unit.h"
 
 #include <map>
@@ -160,21 +161,12 @@ void devices(void**) {
                      static_cast<int>(Errc::bad_request));
 }
 
-// Keeps the newest bytes of every record, as a journal would.
-struct Records final : roost::Journal {
-    std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> bots;
-    Errc room_started(std::uint32_t, std::string_view, std::string_view) override { return Errc::ok; }
-    Errc appended(std::uint32_t, std::uint64_t, const roost::EntryMeta&, std::string_view) override { return Errc::ok; }
-    void key_set(std::uint32_t, std::string_view, std::string_view) override {}
-    void read_set(std::uint32_t, std::uint32_t, std::string_view, std::uint64_t) override {}
-    void bot_saved(std::uint32_t t, std::uint32_t i, std::string_view b) override { bots[{t, i}] = std::string(b); }
-};
 
 // After a restart the bridge goes on where the link had got to: what was
 // stored but not yet published is published.
 void the_cursor_survives_a_restart(void**) {
     Fixture a;
-    Records rec;
+    roost_test::RecordingJournal rec;
     a.broker->set_journal(&rec);
     a.broker->bridge_enable("roost-a", {});
     for (const char* t : {"one", "two", "three"}) a.post("lobby", t);

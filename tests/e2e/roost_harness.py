@@ -17,6 +17,22 @@ import urllib.request
 import websockets
 
 
+_checks = 0
+
+
+def check(what, cond, detail=""):
+    """One numbered check: prints `ok N - what`, or raises with the detail."""
+    global _checks
+    if not cond:
+        raise AssertionError("FAILED: %s %s" % (what, detail))
+    _checks += 1
+    print("ok %d - %s" % (_checks, what), flush=True)
+
+
+def checks_passed():
+    return _checks
+
+
 class Roost:
     """One running roost process."""
 

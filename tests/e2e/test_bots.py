@@ -13,18 +13,9 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from roost_harness import Client, Roost  # noqa: E402
+from roost_harness import Client, Roost, check, checks_passed  # noqa: E402
 
 BIN = sys.argv[1]
-checks = 0
-
-
-def check(what, cond, detail=""):
-    global checks
-    if not cond:
-        raise AssertionError("FAILED: %s %s" % (what, detail))
-    checks += 1
-    print("ok %d - %s" % (checks, what), flush=True)
 
 
 async def joined(rs, nick, room="lobby"):
@@ -171,7 +162,7 @@ async def main():
     await limits(rs)
     rs.stop()
     await reminders_survive_restart(rs)
-    print("# %d checks passed" % checks)
+    print("# %d checks passed" % checks_passed())
 
 
 asyncio.run(main())

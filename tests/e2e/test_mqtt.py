@@ -16,19 +16,11 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from roost_harness import Client, Roost  # noqa: E402
+from roost_harness import Client, Roost, check, checks_passed  # noqa: E402
 
 BIN = sys.argv[1]
-checks = 0
 TMP = tempfile.mkdtemp(prefix="roost-mqtt-")
 
-
-def check(what, cond, detail=""):
-    global checks
-    if not cond:
-        raise AssertionError("FAILED: %s %s" % (what, detail))
-    checks += 1
-    print("ok %d - %s" % (checks, what), flush=True)
 
 
 def free_port():
@@ -309,7 +301,7 @@ async def main():
         refused_settings()
     finally:
         mq.stop()
-    print("# %d checks passed" % checks)
+    print("# %d checks passed" % checks_passed())
 
 
 asyncio.run(main())

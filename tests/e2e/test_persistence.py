@@ -16,18 +16,9 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from roost_harness import Client, Roost  # noqa: E402
+from roost_harness import Client, Roost, check, checks_passed  # noqa: E402
 
 BIN = sys.argv[1]
-checks = 0
-
-
-def check(what, cond, detail=""):
-    global checks
-    if not cond:
-        raise AssertionError("FAILED: %s %s" % (what, detail))
-    checks += 1
-    print("ok %d - %s" % (checks, what), flush=True)
 
 
 FAST = ["--msg-rate", "1000000", "--msg-burst", "1000000", "--addr-rate", "1000000", "--addr-burst", "1000000"]
@@ -283,7 +274,7 @@ async def main():
     flip_bits_and_truncate()
     refused_at_start()
     ran = await disk_full()
-    print("# %d checks passed%s" % (checks, "" if ran else " (disk-full test skipped: not root)"))
+    print("# %d checks passed%s" % (checks_passed(), "" if ran else " (disk-full test skipped: not root)"))
     if not ran:
         sys.exit(77)
 
