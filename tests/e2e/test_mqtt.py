@@ -210,6 +210,29 @@ async def outage(mq, a, b):
     await cb.close()
 
 
+async def restart_while_down(mq, a, b):
+    """What a Roost stored while its link was down goes out after it restarts
+    on its data directory (its publish cursor is kept). The other Roost is
+    back on the link first: this is about the restarted Roost's cursor, not
+    about the MQTT broker queueing for a client that is away."""
+    ca, cb = await joined(a, "ann3", "later"), await joined(b, "bob3", "later")
+    mq.stop()
+    for k in range(5):
+        await ca.send({"type": "say", "room": "later", "text": "before the restart %d" % k})
+    await asyncio.sleep(0.5)
+    await ca.close()
+    check("a Roost stops cleanly with its link down", a.stop() == 0)
+    mq.start()
+    check("the other Roost reconnects", wait_up(b, 40))
+    a2 = roost(mq, "roost-a", data=a.data)
+    check("the stopped one comes back on its data directory and reconnects", wait_up(a2, 40))
+    got = await collect(cb, 5, timeout=30)
+    check("what it stored before the restart reaches the other Roost, once",
+          [m["text"] for m in got] == ["before the restart %d" % k for k in range(5)], str([m["text"] for m in got]))
+    await cb.close()
+    return a2
+
+
 async def bad_payloads(mq, a):
     c = await joined(a, "eve", "lobby")
     bad = os.path.join(TMP, "bad.bin")
@@ -288,6 +311,7 @@ async def main():
         check("a third Roost connects", wait_up(c))
         await shared_room(mq, [a, b, c])
         await outage(mq, a, b)
+        a = await restart_while_down(mq, a, b)
         await bad_payloads(mq, a)
         await tls(mq, a)
         auth = Mosquitto(auth=True).start()
