@@ -274,6 +274,12 @@ RoomBots& CommandAccess::room_bots(Broker& b, std::uint32_t ri) {
     return rb;
 }
 
+RoomBots* CommandAccess::games_of(Broker& b, std::uint32_t ri) {
+    if (ri >= b.rooms_.size() || !b.rooms_[ri].used) return nullptr;
+    RoomBots& rb = b.room_bots_[ri];
+    return std::strcmp(rb.room, b.rooms_[ri].name.buf) == 0 ? &rb : nullptr;
+}
+
 std::uint32_t CommandAccess::room_slot(Broker& b, std::string_view lower_name) { return b.room_index(lower_name); }
 std::string_view CommandAccess::room_name(Broker& b, std::uint32_t ri) { return b.rooms_[ri].name.view(); }
 std::uint64_t CommandAccess::now(Broker& b) { return b.clock_.now_ms(); }

@@ -51,6 +51,9 @@ struct CommandAccess {
     static Reminder* reminders(Broker& b, std::uint32_t& count);
     static Watch* watches(Broker& b, std::uint32_t& count);
     static RoomBots& room_bots(Broker& b, std::uint32_t ri);
+    // The games of room slot `ri` if it is in use and has ever had any; no
+    // write (the sweeps read every slot: untouched records stay untouched).
+    static RoomBots* games_of(Broker& b, std::uint32_t ri);
     static std::uint32_t room_slot(Broker& b, std::string_view lower_name); // kNone when no such room
     static std::string_view room_name(Broker& b, std::uint32_t ri);
     static std::uint64_t now(Broker& b);

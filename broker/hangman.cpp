@@ -179,9 +179,9 @@ bool hangman_sweep(Broker& b, std::uint64_t now) {
     bool pending = false;
     const std::uint32_t rooms = CommandAccess::limits(b).max_rooms;
     for (std::uint32_t ri = 0; ri < rooms; ++ri) {
-        if (CommandAccess::room_slot(b, CommandAccess::room_name(b, ri)) != ri) continue; // unused slot
-        RoomBots& rb = CommandAccess::room_bots(b, ri);
-        if (!rb.hangman.active) continue;
+        RoomBots* games = CommandAccess::games_of(b, ri);
+        if (games == nullptr || !games->hangman.active) continue;
+        RoomBots& rb = *games;
         if (now - rb.hangman.last_ms < kHangmanIdleMs) {
             pending = true;
             continue;

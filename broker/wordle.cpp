@@ -244,9 +244,9 @@ bool wordle_sweep(Broker& b, std::uint64_t now) {
     bool pending = false;
     const std::uint32_t rooms = CommandAccess::limits(b).max_rooms;
     for (std::uint32_t ri = 0; ri < rooms; ++ri) {
-        if (CommandAccess::room_slot(b, CommandAccess::room_name(b, ri)) != ri) continue;
-        RoomBots& rb = CommandAccess::room_bots(b, ri);
-        if (!rb.wordle.active) continue;
+        RoomBots* games = CommandAccess::games_of(b, ri);
+        if (games == nullptr || !games->wordle.active) continue;
+        RoomBots& rb = *games;
         if (now - rb.wordle.last_ms < kWordleIdleMs) {
             pending = true;
             continue;
