@@ -74,6 +74,13 @@ struct Bots {
     }
 };
 
+// The room slot's games and scores as the journal last got them.
+roost::RoomBots saved_games(const Bots& b, std::uint32_t ri = 0) {
+    roost::RoomBots rb;
+    std::memcpy(&rb, b.journal.bots.at({2, ri}).data(), sizeof rb);
+    return rb;
+}
+
 bool has(const std::string& hay, const std::string& needle) { return hay.find(needle) != std::string::npos; }
 #define ASSERT_HAS(hay, needle)                                                                         \
     do {                                                                                                \
@@ -176,13 +183,7 @@ void hangman(void**) {
     ASSERT_HAS(out, "Hangman (animals)");
     ASSERT_HAS(out, "  +---+");
     ASSERT_HAS(b.say(bob, "/hangman start"), "a Hangman game is on here");
-    const roost::HangmanGame g = [&] {
-        // The word, from the journal's copy of the room's record.
-        roost::RoomBots rb;
-        const std::string& bytes = b.journal.bots.at({2, 0});
-        std::memcpy(&rb, bytes.data(), sizeof rb);
-        return rb.hangman;
-    }();
+    const roost::HangmanGame g = saved_games(b).hangman; // the word, from the journal's copy
     const std::string word(g.word, g.len);
     // A wrong letter, then the same again, then bad forms.
     char wrong = 'a';
@@ -202,8 +203,7 @@ void hangman(void**) {
     ASSERT_HAS(b.say(ann, "/hangman scores"), "Hangman scores in #lobby: bob 1");
     // Six wrong guesses hang; an idle game ends by itself.
     b.say(ann, "/hangman start tech");
-    roost::RoomBots rb;
-    std::memcpy(&rb, b.journal.bots.at({2, 0}).data(), sizeof rb);
+    const roost::RoomBots rb = saved_games(b);
     const std::string w2(rb.hangman.word, rb.hangman.len);
     int wrongs = 0;
     for (char ch = 'z'; wrongs < 6; --ch) {
@@ -232,8 +232,7 @@ void wordle(void**) {
     ASSERT_HAS(b.say(ann, "/wordle tomorrow"), "usage: /wordle");
     ASSERT_HAS(b.say(ann, "/wordle"), "A Wordle is on");
     ASSERT_HAS(b.say(bob, "/wordle"), "a Wordle is on here");
-    roost::RoomBots rb;
-    std::memcpy(&rb, b.journal.bots.at({2, 0}).data(), sizeof rb);
+    const roost::RoomBots rb = saved_games(b);
     const std::string answer(rb.wordle.answer, 5);
     ASSERT_HAS(b.say(ann, "/w cran"), "usage: /w WORD (five letters)");
     ASSERT_HAS(b.say(ann, "/w zzzzz"), "not in the word list");
@@ -283,8 +282,7 @@ void wordle_daily_is_one_word_a_day(void**) {
         b.clock.set(1767261600000ULL + static_cast<std::uint64_t>(run) * 3600000); // same day, an hour apart
         const SessionId ann = b.join("ann", run == 0 ? "a" : "b");
         ASSERT_HAS(b.say(ann, "/wordle daily", run == 0 ? "a" : "b"), "Today's Wordle is on");
-        roost::RoomBots rb;
-        std::memcpy(&rb, b.journal.bots.at({2, 0}).data(), sizeof rb);
+        const roost::RoomBots rb = saved_games(b);
         const std::string w(rb.wordle.answer, 5);
         const std::int32_t i = roost::wordle_find(w);
         assert_true(i >= 0 && roost::wordle_is_answer(static_cast<std::uint32_t>(i)));

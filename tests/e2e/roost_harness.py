@@ -7,6 +7,7 @@ import json
 import os
 import re
 import signal
+import socket
 import ssl
 import subprocess
 import tempfile
@@ -15,6 +16,15 @@ import urllib.error
 import urllib.request
 
 import websockets
+
+
+def free_port():
+    """A loopback TCP port free right now (for servers the tests start)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 _checks = 0
