@@ -216,7 +216,9 @@ try {
   }
   const card = bob.locator("#log li.msg.device").last();
   await waitFor(() => card.locator(".readings dt", { hasText: "temp" }).count(), "a device post shows a readings card");
-  ok((await card.locator(".reading", { hasText: "temp" }).locator("dd").textContent()).startsWith("21.5"), "the card shows the newest temp");
+  // The four posts arrive one by one: the newest card is the last to appear.
+  await waitFor(async () => (await card.locator(".reading", { hasText: "temp" }).locator("dd").textContent()).startsWith("21.5"),
+    "the card shows the newest temp");
   ok((await card.locator(".reading", { hasText: "door" }).locator("dd").textContent()) === "open", "string readings show as text");
   const d = await card.locator(".reading", { hasText: "temp" }).locator("svg.spark path").getAttribute("d");
   ok((d.match(/[ML]/g) || []).length === 4, "the temp sparkline draws the room's 4 temp values: " + d);
