@@ -1,18 +1,15 @@
-// Everything HTTP: the packed page, /ca.crt, the HTTP API of the contract
-// (post, history, room list, Server-Sent Events), /healthz and /metrics.
-// Bodies are built into a pool buffer (or Conn::small) and written in
-// chunks from the WRITEABLE callback; errors are JSON {"error":{code,message}}.
+// HTTP requests: routing, the API's posts and reads (history, the room
+// list), /healthz, /ca.crt and the packed page. Responses are written by
+// http_response.cpp; SSE and /metrics live in files of their own (http.h).
 #include "broker/json_writer.h"
 #include "broker/names.h"
 #include "broker/utf8.h"
 #include "broker/version.h"
 #include "platform/assets.h"
 #include "platform/conn.h"
-#include "platform/os.h"
+#include "platform/http.h"
 #include "platform/journal.h"
 #include "platform/runtime.h"
-#include "platform/rx_arena.h"
-#include "platform/tls_memory.h"
 
 #include <cstdio>
 #include <cstdlib>
@@ -22,105 +19,6 @@
 namespace roost {
 
 namespace {
-
-constexpr std::size_t kChunk = 4096;
-
-// Starts a response: status line and headers now, the body from WRITEABLE.
-int respond(struct lws* wsi, Conn& c, unsigned status, const char* type, const char* body, std::size_t size,
-            const char* cache = "no-store", const char* extra_name = nullptr, const char* extra_value = nullptr) {
-    unsigned char buf[LWS_PRE + 1024];
-    unsigned char* start = &buf[LWS_PRE];
-    unsigned char* p = start;
-    unsigned char* end = &buf[sizeof buf - 1];
-    c.status = status;
-    c.body = body;
-    c.size = static_cast<std::uint32_t>(size);
-    c.sent = 0;
-    if (lws_add_http_common_headers(wsi, status, type, size, &p, end) != 0 ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, reinterpret_cast<const unsigned char*>(cache),
-                                     static_cast<int>(std::strlen(cache)), &p, end) != 0) {
-        return 1;
-    }
-    if (extra_name != nullptr &&
-        lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(extra_name),
-                                    reinterpret_cast<const unsigned char*>(extra_value),
-                                    static_cast<int>(std::strlen(extra_value)), &p, end) != 0) {
-        return 1;
-    }
-    if (lws_finalize_write_http_header(wsi, start, &p, end) != 0) {
-        return 1;
-    }
-    lws_callback_on_writable(wsi);
-    return 0;
-}
-
-void release_buf(Runtime& rt, Conn& c) {
-    if (c.buf != 0) {
-        rt.pool.release(c.buf - 1);
-        c.buf = 0;
-    }
-}
-
-// Lends the request a pool buffer until it ends (release_buf); nullptr when
-// every buffer is lent (answer busy()).
-char* lend_buffer(Runtime& rt, Conn& c) {
-    const int b = rt.pool.acquire();
-    if (b < 0) return nullptr;
-    c.buf = b + 1;
-    return rt.pool.data(b);
-}
-
-int busy(Runtime& rt, struct lws* wsi, Conn& c) {
-    return http_error(rt, wsi, c, 503, "server_busy", "too many requests in flight");
-}
-
-// The request's scratch, lent until the request ends (release_scratch);
-// nullptr only if every entry is lent (there is one per connection slot).
-HttpScratch* scratch(Runtime& rt, Conn& c) {
-    if (c.scratch == 0) {
-        const int i = rt.scratch.acquire();
-        if (i < 0) return nullptr;
-        c.scratch = static_cast<std::uint32_t>(i) + 1;
-    }
-    return &rt.scratch.at(static_cast<int>(c.scratch) - 1);
-}
-
-void release_scratch(Runtime& rt, Conn& c) {
-    if (c.scratch != 0) {
-        rt.scratch.release(static_cast<int>(c.scratch) - 1);
-        c.scratch = 0;
-    }
-}
-
-// A JSON body written into the request's scratch (see scratch()).
-int respond_small(struct lws* wsi, Conn& c, unsigned status, const HttpScratch& s, const JsonWriter& w) {
-    return respond(wsi, c, status, "application/json", s.small, w.size());
-}
-
-// When not even a scratch is free: a fixed body.
-int respond_unserved(struct lws* wsi, Conn& c) {
-    static const char kBody[] = "{\"error\":{\"code\":\"server_busy\",\"message\":\"too many requests in flight\"}}";
-    return respond(wsi, c, 503, "application/json", kBody, sizeof kBody - 1);
-}
-
-// {"error":{"code","message"}} with `status`, and one extra header if given.
-int error_response(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message,
-                   const char* extra_name, const char* extra_value) {
-    rt.counters.http_errors++;
-    HttpScratch* s = scratch(rt, c);
-    if (s == nullptr) return respond_unserved(wsi, c);
-    JsonWriter w(s->small, sizeof s->small);
-    w.begin_object();
-    w.key("error");
-    w.begin_object();
-    w.key("code");
-    w.string(code);
-    w.key("message");
-    w.string(message);
-    w.end_object();
-    w.end_object();
-    return respond(wsi, c, status, "application/json", s->small, w.size(), "no-store", extra_name, extra_value);
-}
 
 // The bearer token of the request, if tokens are configured. Returns false
 // (after answering 401/403) when the request may not go on.
@@ -159,17 +57,6 @@ bool split_room_path(std::string_view path, char* room_out, std::string_view& ro
     is_dm = is_dm_room_name(raw);
     room = fold_room_name(raw, room_out, kAnyRoomNameMax);
     return true;
-}
-
-bool url_uint(struct lws* wsi, const char* name, std::uint64_t& out, bool& present, bool& bad) {
-    char buf[32];
-    const int n = lws_get_urlarg_by_name_safe(wsi, name, buf, sizeof buf);
-    present = n >= 0;
-    if (!present) return true;
-    char* end = nullptr;
-    out = std::strtoull(buf, &end, 10);
-    bad = n == 0 || *end != '\0' || buf[0] == '-';
-    return !bad;
 }
 
 int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
@@ -270,194 +157,7 @@ int serve_health(Runtime& rt, struct lws* wsi, Conn& c) {
     w.key("mqtt");
     w.string(MqttBridge::state_name(rt.mqtt.state()));
     w.end_object();
-    return respond_small(wsi, c, 200, *s, w);
-}
-
-int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
-    char* out = lend_buffer(rt, c);
-    if (out == nullptr) return busy(rt, wsi, c);
-    const std::size_t cap = rt.pool.size();
-    std::size_t n = 0;
-    auto line = [&](const char* name, const char* help, const char* type, std::uint64_t v) {
-        if (n < cap) {
-            const int k = std::snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", name, help, name,
-                                        type, name, static_cast<unsigned long long>(v));
-            n += k > 0 ? static_cast<std::size_t>(k) : 0;
-        }
-    };
-    const Broker::Stats& s = rt.broker.stats();
-    const Counters& k = rt.counters;
-    line("roost_connections", "Open connections (HTTP, WebSocket, SSE).", "gauge", rt.connections);
-    line("roost_sessions", "Open WebSocket sessions.", "gauge", rt.broker.session_count());
-    line("roost_rooms", "Rooms in use.", "gauge", rt.broker.room_count());
-    line("roost_messages_in_total", "Client frames received.", "counter", s.messages_in);
-    line("roost_deliveries_total", "Messages delivered to sessions.", "counter", s.deliveries);
-    line("roost_frames_out_total", "WebSocket frames written.", "counter", s.frames_out);
-    line("roost_batches_total", "Frames that carried several events.", "counter", s.batches);
-    line("roost_bytes_out_total", "WebSocket payload bytes written.", "counter", s.bytes_out);
-    line("roost_bytes_in_total", "WebSocket payload bytes received.", "counter", k.bytes_in);
-    line("roost_culled_slow_total", "Sessions closed 4008 (slow consumer).", "counter", s.culled_slow);
-    line("roost_closed_abuse_total", "Sessions closed 1008 (errors, flooding).", "counter", s.closed_abuse);
-    line("roost_closed_too_large_total", "Sessions closed 1009 (frame too large).", "counter", k.ws_closed_too_large);
-    auto labelled = [&](const char* name, const char* help, const char* label, const char* const* values,
-                        const std::uint64_t* counts, std::size_t count) {
-        if (n < cap) {
-            const int w = std::snprintf(out + n, cap - n, "# HELP %s %s\n# TYPE %s counter\n", name, help, name);
-            n += w > 0 ? static_cast<std::size_t>(w) : 0;
-        }
-        for (std::size_t i = 0; i < count && n < cap; ++i) {
-            const int w = std::snprintf(out + n, cap - n, "%s{%s=\"%s\"} %llu\n", name, label, values[i],
-                                        static_cast<unsigned long long>(counts[i]));
-            n += w > 0 ? static_cast<std::size_t>(w) : 0;
-        }
-    };
-    const char* const refusals[] = {"per_address", "full"};
-    const std::uint64_t refused[] = {rt.refused_per_address, rt.refused_full};
-    labelled("roost_connections_refused_total", "Connections closed at accept.", "reason", refusals, refused, 2);
-    const char* const close_reasons[] = {"slow_consumer", "abuse", "too_large"};
-    const std::uint64_t closes[] = {s.culled_slow, s.closed_abuse, k.ws_closed_too_large};
-    labelled("roost_closes_total", "WebSocket sessions closed by the broker, by reason.", "reason", close_reasons,
-             closes, 3);
-    const char* const drop_reasons[] = {"typing"};
-    const std::uint64_t drops[] = {s.typing_dropped};
-    labelled("roost_drops_total", "Events dropped instead of delivered, by reason.", "reason", drop_reasons, drops, 1);
-    line("roost_ws_refused_total", "WebSocket upgrades refused.", "counter", k.ws_refused);
-    line("roost_origin_refused_total", "WebSocket upgrades refused for their Origin.", "counter", k.origin_refused);
-    line("roost_rate_limited_total", "Requests refused for rate.", "counter", s.rate_limited + k.http_rate_limited);
-    line("roost_typing_dropped_total", "Typing events dropped (rate or buffer).", "counter", s.typing_dropped);
-    line("roost_client_errors_total", "Protocol errors answered.", "counter", s.client_errors);
-    line("roost_http_requests_total", "HTTP requests.", "counter", k.http_requests);
-    line("roost_http_errors_total", "HTTP error responses.", "counter", k.http_errors);
-    line("roost_sse_events_total", "Server-Sent Events written.", "counter", k.sse_events);
-    line("roost_tls_handshake_failures_total", "TLS connections closed before a complete request (handshake failed, refused or timed out).", "counter", k.tls_handshake_failures);
-    line("roost_memory_reserved_bytes", "Bytes the core reserved at start.", "gauge", rt.broker.reserved_bytes());
-    line("roost_memory_resident_bytes", "Resident memory of the process.", "gauge", resident_bytes());
-    line("roost_buffers_in_use", "Request buffers lent out.", "gauge", rt.pool.in_use());
-    line("roost_http_scratch_in_use", "Requests being served (their scratch lent out).", "gauge", rt.scratch.in_use());
-    line("roost_tls_record_buffers", "TLS record buffers lent out (resident only where written).", "gauge",
-         tls_memory_in_use());
-    line("roost_ws_receive_buffers", "WebSocket receive buffers lent out (resident only where written).", "gauge",
-         rx_arena_in_use());
-    line("roost_disk_full_refusals_total", "Messages and rooms refused because the journal could not write.",
-         "counter", s.disk_full);
-    if (rt.mqtt.enabled()) {
-        const MqttBridge::Stats& m = rt.mqtt.stats();
-        line("roost_mqtt_up", "1 while the MQTT bridge's link is up and subscribed.", "gauge",
-             rt.mqtt.state() == MqttBridge::State::up ? 1 : 0);
-        line("roost_mqtt_connects_total", "MQTT connections established.", "counter", m.connects);
-        line("roost_mqtt_disconnects_total", "MQTT links lost.", "counter", m.disconnects);
-        line("roost_mqtt_published_total", "Messages published to the MQTT broker (resends included).", "counter",
-             m.published);
-        line("roost_mqtt_received_total", "Messages from MQTT stored (other Roosts' and devices').", "counter",
-             m.received);
-        line("roost_mqtt_duplicates_total", "Messages from MQTT dropped as already stored (ours or seen).", "counter",
-             s.bridge_duplicates);
-        line("roost_mqtt_missed_total", "Own messages that left the ring before the bridge could publish them.",
-             "counter", s.bridge_missed);
-        line("roost_mqtt_dropped_bad_json_total", "MQTT payloads dropped: not valid JSON.", "counter", m.dropped_json);
-        line("roost_mqtt_dropped_bad_utf8_total", "MQTT payloads dropped: not valid UTF-8.", "counter", m.dropped_utf8);
-        line("roost_mqtt_dropped_too_large_total", "MQTT payloads dropped: too large.", "counter", m.dropped_size);
-        line("roost_mqtt_dropped_topic_total", "MQTT payloads dropped: not a bridged room's topic.", "counter",
-             m.dropped_topic);
-        line("roost_mqtt_dropped_other_total", "MQTT payloads dropped: refused otherwise (bad fields, full tables).",
-             "counter", m.dropped_other);
-    }
-    if (const DiskJournal* j = rt.journal.get(); j != nullptr) {
-        const DiskJournal::Stats& js = j->stats();
-        line("roost_journal_records_total", "Messages written to the journal.", "counter", js.records);
-        line("roost_journal_bytes_total", "Bytes written to the journal files (records, headers, state).", "counter",
-             js.bytes);
-        line("roost_journal_syncs_total", "fdatasync calls (group commits).", "counter", js.syncs);
-        line("roost_journal_write_errors_total", "Journal writes or syncs that failed (disk full, I/O error).",
-             "counter", js.write_errors);
-        line("roost_journal_damaged_records", "Records dropped as damaged at start-up.", "gauge", js.damaged);
-        line("roost_journal_file_bytes", "Fixed size of the journal files.", "gauge", j->file_bytes());
-    }
-    if (n < cap) {
-        const int k2 = std::snprintf(out + n, cap - n, "# HELP roost_ring_fill Messages held per room.\n# TYPE roost_ring_fill gauge\n");
-        n += k2 > 0 ? static_cast<std::size_t>(k2) : 0;
-    }
-    for (std::uint32_t i = 0; i < rt.broker.room_slots() && n < cap; ++i) {
-        const Room& r = rt.broker.room(i);
-        if (!r.used || r.dm) continue;
-        const int k3 = std::snprintf(out + n, cap - n, "roost_ring_fill{room=\"%s\"} %u\n", r.name.buf, r.ring->count());
-        n += k3 > 0 ? static_cast<std::size_t>(k3) : 0;
-    }
-    if (n > cap) n = cap;
-    return respond(wsi, c, 200, "text/plain; version=0.0.4", out, n);
-}
-
-int begin_sse(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
-    const Room& r = rt.broker.room(ri);
-    auto& list = rt.sse_by_room[ri];
-    if (list.size() >= list.capacity()) {
-        return http_error(rt, wsi, c, 503, "server_busy", "too many event streams on this room");
-    }
-    std::uint64_t since = 0;
-    bool has = false, bad = false;
-    char last_id[32];
-    const int n = lws_hdr_custom_length(wsi, "last-event-id:", 14) > 0
-                      ? lws_hdr_custom_copy(wsi, last_id, sizeof last_id, "last-event-id:", 14)
-                      : -1;
-    if (n > 0) {
-        char* end = nullptr;
-        since = std::strtoull(last_id, &end, 10);
-        has = *end == '\0';
-    } else {
-        url_uint(wsi, "since=", since, has, bad);
-    }
-    const RoomRing& ring = *r.ring;
-    c.kind = ConnKind::sse;
-    c.sse_room = ri;
-    std::memcpy(c.sse_epoch, r.epoch, sizeof c.sse_epoch);
-    c.sse_next = has ? (since + 1 < ring.oldest() ? ring.oldest() : since + 1) : ring.head() + 1;
-    if (c.sse_next > ring.head() + 1) c.sse_next = ring.head() + 1;
-    unsigned char buf[LWS_PRE + 512];
-    unsigned char* start = &buf[LWS_PRE];
-    unsigned char* p = start;
-    unsigned char* end = &buf[sizeof buf - 1];
-    if (lws_add_http_common_headers(wsi, 200, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end) != 0 ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                     reinterpret_cast<const unsigned char*>("no-cache"), 8, &p, end) != 0 ||
-        lws_finalize_write_http_header(wsi, start, &p, end) != 0) {
-        return 1;
-    }
-    list.push_back(wsi);
-    rt.counters.sse_streams++;
-    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    lws_callback_on_writable(wsi);
-    return 0;
-}
-
-int sse_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
-    const Room& r = rt.broker.room(c.sse_room);
-    if (!r.used || std::memcmp(r.epoch, c.sse_epoch, kEpochLen) != 0) {
-        return -1; // the room's history is gone: the client reconnects
-    }
-    const RoomRing& ring = *r.ring;
-    if (c.sse_next > ring.head()) return 0;
-    rt.durable();
-    if (c.sse_next < ring.oldest()) return -1; // fell behind the ring
-    const char* data = nullptr;
-    std::uint32_t len = 0;
-    if (!ring.get(c.sse_next, data, len)) return -1;
-    const int b = rt.pool.acquire();
-    if (b < 0) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    char* out = rt.pool.data(b) + LWS_PRE;
-    const int h = std::snprintf(out, 64, "event: msg\nid: %llu\ndata: ", static_cast<unsigned long long>(c.sse_next));
-    std::memcpy(out + h, data, len);
-    std::memcpy(out + h + len, "\n\n", 2);
-    const std::size_t total = static_cast<std::size_t>(h) + len + 2;
-    const int wrote = lws_write(wsi, reinterpret_cast<unsigned char*>(out), total, LWS_WRITE_HTTP);
-    rt.pool.release(b);
-    if (wrote < static_cast<int>(total)) return -1;
-    rt.counters.sse_events++;
-    c.sse_next++;
-    if (c.sse_next <= ring.head()) lws_callback_on_writable(wsi);
-    return 0;
+    return respond_small(wsi, c, 200, *s, w.size());
 }
 
 int serve_asset(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
@@ -559,10 +259,6 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
 }
 
 } // namespace
-
-int http_error(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message) {
-    return error_response(rt, wsi, c, status, code, message, nullptr, nullptr);
-}
 
 int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
     rt.counters.http_requests++;
@@ -683,35 +379,7 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
         lws_callback_on_writable(wsi);
         return 0;
     }
-    return respond_small(wsi, c, r.duplicate ? 200 : 201, s, w);
-}
-
-int http_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
-    if (c.kind == ConnKind::sse) return sse_writeable(rt, wsi, c);
-    if (c.held_status != 0) {
-        rt.durable();
-        const unsigned status = c.held_status;
-        c.held_status = 0;
-        const HttpScratch* s = scratch(rt, c);
-        return s == nullptr ? -1 : respond(wsi, c, status, "application/json", s->small, c.held_len);
-    }
-    if (c.body == nullptr) return 0;
-    unsigned char buf[LWS_PRE + kChunk];
-    const std::size_t n = c.size - c.sent < kChunk ? c.size - c.sent : kChunk;
-    std::memcpy(&buf[LWS_PRE], c.body + c.sent, n);
-    c.sent += static_cast<std::uint32_t>(n);
-    const bool last = c.sent == c.size;
-    if (lws_write(wsi, &buf[LWS_PRE], n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != static_cast<int>(n)) {
-        return 1;
-    }
-    if (!last) {
-        lws_callback_on_writable(wsi);
-        return 0;
-    }
-    c.body = nullptr;
-    release_buf(rt, c);
-    release_scratch(rt, c);
-    return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
+    return respond_small(wsi, c, r.duplicate ? 200 : 201, s, w.size());
 }
 
 void http_closed(Runtime& rt, struct lws* wsi, Conn& c) {
