@@ -205,7 +205,7 @@ void CommandAccess::answer(Ctx& c, MsgKind kind, std::string_view from, std::str
     }
     JsonWriter w(b.encode_.data(), b.encode_.size());
     encode_ack(w, c.cid, b.rooms_[c.ri].name.view(), r.seq);
-    b.queue(c.si, {b.encode_.data(), w.size()});
+    b.reply(c.si, {b.encode_.data(), w.size()});
 }
 
 void CommandAccess::answer_private(Ctx& c, std::string_view text, std::string_view data) {
@@ -219,7 +219,7 @@ void CommandAccess::answer_private(Ctx& c, std::string_view text, std::string_vi
     // The ack names where the answer was stored: the DM room with the bot.
     JsonWriter w(b.encode_.data(), b.encode_.size());
     encode_ack(w, c.cid, b.rooms_[ri].name.view(), b.rooms_[ri].ring->head());
-    b.queue(c.si, {b.encode_.data(), w.size()});
+    b.reply(c.si, {b.encode_.data(), w.size()});
 }
 
 void CommandAccess::error(Ctx& c, Errc e, std::string_view message) {
@@ -323,9 +323,9 @@ void Broker::init_bots() {
     set_timer_handler(kSweepKind, sweep);
 }
 
-std::size_t Broker::bots_reserved_bytes(const CoreLimits& l) {
-    return std::size_t{l.max_reminders} * sizeof(Reminder) + std::size_t{l.max_watches} * sizeof(Watch) +
-           std::size_t{l.max_rooms} * (sizeof(RoomBots) + sizeof(BridgeMark));
+std::uint64_t Broker::bots_reserve(const CoreLimits& l) {
+    return std::uint64_t{l.max_reminders} * sizeof(Reminder) + std::uint64_t{l.max_watches} * sizeof(Watch) +
+           std::uint64_t{l.max_rooms} * (sizeof(RoomBots) + sizeof(BridgeMark));
 }
 
 bool Broker::restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes) {

@@ -5,6 +5,7 @@
 // kBridgeOrigins origins per room slot for duplicates; the payload buffer is
 // sized at enable time.
 #include "broker/broker.h"
+#include "broker/reserve.h"
 
 #include "broker/commands.h"
 #include "broker/json_writer.h"
@@ -13,6 +14,11 @@
 #include <cstring>
 
 namespace roost {
+
+std::uint64_t Broker::bridge_reserve(const CoreLimits& l) {
+    return std::uint64_t{l.max_rooms} * (sizeof(std::uint64_t) + kBridgeOrigins * sizeof(BridgeSeen)) +
+           max_event_bytes(l) + 128;
+}
 
 void Broker::bridge_enable(std::string_view origin, const std::vector<std::string>& rooms) {
     bridge_origin_.assign(origin);

@@ -4,6 +4,7 @@
 
 #include "broker/commands.h"
 #include "broker/names.h"
+#include "broker/reserve.h"
 #include "broker/version.h"
 
 #include <cstdio>
@@ -49,19 +50,9 @@ Broker::Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport
     for (std::uint32_t i = 0; i < L.max_nicks; ++i) {
         nicks_[i].key = &keys_[std::size_t{i} * L.max_key];
     }
-    // One encoded event is at most: text escaped (6 bytes per byte worst
-    // case), data (keys, escaped strings), names and numbers.
-    const std::size_t max_event = std::size_t{L.max_text} * 6 +
-                                  std::size_t{L.max_data_keys} * (kNickMax * 6 + L.max_data_string * 6 + 40) +
-                                  std::size_t{L.max_cid} * 6 + 512;
-    encode_.resize(max_event);
-    frame_.resize(L.headroom + 2 + (L.batch_bytes > max_event ? L.batch_bytes : max_event));
-
-    reserved_ = std::size_t{L.max_rooms} * RoomRing::reserved_bytes(L.ring_msgs, L.ring_bytes, L.headroom) +
-                rooms_.size() * sizeof(Room) + reads_.size() * sizeof(ReadMark) +
-                sessions_.size() * sizeof(Session) + subs_.size() * sizeof(Subscription) + control_size_ +
-                nicks_.size() * sizeof(Nick) + keys_size_ + encode_.size() + frame_.size() +
-                std::size_t{L.max_timers} * 32 + bots_reserved_bytes(L);
+    encode_.resize(max_event_bytes(L));
+    frame_.resize(frame_buffer_bytes(L));
+    reserved_ = static_cast<std::size_t>(total_bytes(core_reserve(L)));
     init_bots();
 }
 
@@ -182,7 +173,7 @@ void Broker::handle(std::uint32_t si, const Command& c) {
     case CommandType::ping: {
         JsonWriter w(encode_.data(), encode_.size());
         encode_pong(w);
-        queue(si, {encode_.data(), w.size()});
+        reply(si, {encode_.data(), w.size()});
         return;
     }
     }
@@ -196,7 +187,7 @@ void Broker::client_error(std::uint32_t si, Errc e, std::string_view message, st
     Session& s = sessions_[si];
     JsonWriter w(encode_.data(), encode_.size());
     encode_error(w, errc_code(e), message, ref);
-    queue(si, {encode_.data(), w.size()});
+    reply(si, {encode_.data(), w.size()});
     if (s.errors.note_error(clock_.now_ms(), limits_.error_limit)) {
         ++stats_.closed_abuse;
         cull(si, CloseCode::policy, "too many errors");
@@ -302,7 +293,7 @@ void Broker::on_say(std::uint32_t si, const Command& c) {
     }
     JsonWriter w(encode_.data(), encode_.size());
     encode_ack(w, c.cid, rooms_[ri].name.view(), r.seq);
-    queue(si, {encode_.data(), w.size()});
+    reply(si, {encode_.data(), w.size()});
 }
 
 void Broker::on_dm(std::uint32_t si, const Command& c) {
@@ -350,7 +341,7 @@ void Broker::on_dm(std::uint32_t si, const Command& c) {
     }
     JsonWriter w(encode_.data(), encode_.size());
     encode_ack(w, c.cid, room, r.seq);
-    queue(si, {encode_.data(), w.size()});
+    reply(si, {encode_.data(), w.size()});
 }
 
 void Broker::on_typing(std::uint32_t si, const Command& c) {
@@ -366,7 +357,7 @@ void Broker::on_typing(std::uint32_t si, const Command& c) {
     }
     JsonWriter w(encode_.data(), encode_.size());
     encode_typing(w, rooms_[ri].name.view(), nicks_[s.nick].display.view(), c.on);
-    queue_to_room(ri, {encode_.data(), w.size()}, s.nick, true);
+    queue_to_room(ri, {encode_.data(), w.size()}, s.nick, Droppable::typing);
 }
 
 void Broker::on_read(std::uint32_t si, const Command& c) {

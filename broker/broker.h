@@ -79,10 +79,15 @@ public:
     Broker(const Broker&) = delete;
     Broker& operator=(const Broker&) = delete;
 
-    // Bytes reserved at start-up, and the one-line report the broker prints
-    // ("reserved 5.1 MiB: 64 rooms x 64 KiB ring, ...").
+    // Bytes reserved at start-up (broker/reserve.h: core_reserve), and the
+    // one-line report the broker prints ("reserved 5.1 MiB: 64 rooms x 64
+    // KiB ring, ...").
     std::size_t reserved_bytes() const { return reserved_; }
     std::string reserved_report() const;
+    // Parts of core_reserve(): the bots' tables, and the bridge's (reserved
+    // when it is enabled).
+    static std::uint64_t bots_reserve(const CoreLimits& l);
+    static std::uint64_t bridge_reserve(const CoreLimits& l);
 
     void set_authorizer(Authorizer* a) { auth_ = a; }
     // From now on every new history, message, key and read mark goes to `j`
@@ -122,6 +127,14 @@ public:
     // Non-zero once `s` must be closed with that code (after the pending
     // frames, which end with `bye`, are written).
     std::uint16_t close_code(SessionId s) const;
+    // True once `s` said hello and was welcomed (the platform closes
+    // sessions that do not within handshake_timeout_s).
+    bool said_hello(SessionId s) const;
+    // True while `s` has room for the answer to one more frame
+    // (reply_reserve_bytes free in its control buffer). When false the
+    // platform stops reading `s` until its pending answers are written, so
+    // no answer is ever dropped for want of room.
+    bool can_take_frame(SessionId s) const;
     // Queues `bye` and asks for a close with `code` (shutdown: 1001).
     void shut(SessionId s, CloseCode code, const char* reason);
 
@@ -184,7 +197,7 @@ public:
     struct Stats {
         std::uint64_t messages_in = 0, deliveries = 0, frames_out = 0, batches = 0, bytes_out = 0;
         std::uint64_t culled_slow = 0, closed_abuse = 0, rate_limited = 0, client_errors = 0;
-        std::uint64_t rooms_recycled = 0, typing_dropped = 0;
+        std::uint64_t rooms_recycled = 0, typing_dropped = 0, reads_dropped = 0;
         std::uint64_t disk_full = 0; // requests refused because the journal could not write
         std::uint64_t bridge_published = 0, bridge_received = 0, bridge_duplicates = 0;
         std::uint64_t bridge_missed = 0; // own messages that fell off the ring before the bridge could publish them
@@ -224,11 +237,19 @@ private:
 
     // bots.cpp
     void init_bots();
-    static std::size_t bots_reserved_bytes(const CoreLimits& l);
 
     // fanout.cpp: queued events, frames, culling
     bool queue(std::uint32_t si, std::string_view event_json);
-    void queue_to_room(std::uint32_t ri, std::string_view event_json, std::uint32_t except_nick, bool droppable = false);
+    // The answer to a session's own frame (ack, error, pong, left): queued,
+    // or, should it not fit after all, the session is closed 4008 (it
+    // reconnects and retries with its cid) rather than left without one.
+    void reply(std::uint32_t si, std::string_view event_json);
+    // Events a full control buffer may drop (counted) instead of culling
+    // the session: typing, and read receipts (advisory; joined.reads has
+    // them). Everything else must arrive.
+    enum class Droppable : std::uint8_t { no, typing, read };
+    void queue_to_room(std::uint32_t ri, std::string_view event_json, std::uint32_t except_nick,
+                       Droppable drop = Droppable::no);
     void wake(std::uint32_t si);
     void cull(std::uint32_t si, CloseCode code, const char* reason);
     void after_append(std::uint32_t ri);

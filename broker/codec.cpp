@@ -177,16 +177,6 @@ std::size_t data_capacity(const CoreLimits& limits) {
     return 2 + std::size_t{limits.max_data_keys} * member;
 }
 
-// 1..max bytes, each printable ASCII other than space.
-bool printable_token(std::string_view s, std::size_t max) {
-    if (s.empty() || s.size() > max) return false;
-    for (char ch : s) {
-        const auto c = static_cast<unsigned char>(ch);
-        if (c < 0x21 || c > 0x7E) return false;
-    }
-    return true;
-}
-
 bool has_control(std::string_view s) {
     for (char ch : s) {
         const auto c = static_cast<unsigned char>(ch);
@@ -213,6 +203,10 @@ constexpr TypeName kTypes[] = {
 constexpr double kTwoPow53 = 9007199254740992.0;
 
 } // namespace
+
+std::uint64_t Decoder::reserved_bytes(const CoreLimits& limits) {
+    return arena_capacity(limits) + data_capacity(limits);
+}
 
 Decoder::Decoder(const CoreLimits& limits)
     : limits_(limits), arena_(arena_capacity(limits)), data_cap_(data_capacity(limits)),

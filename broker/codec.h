@@ -56,6 +56,9 @@ struct BridgedMsg {
 
 class Decoder {
 public:
+    // Bytes a Decoder for these limits reserves (its arena and data buffer).
+    static std::uint64_t reserved_bytes(const CoreLimits& limits);
+
     static constexpr std::size_t kMaxValues = 1024; // JSON values in one frame (bad_request beyond)
     static constexpr int kMaxDepth = 16;            // nesting of one frame (bad_request beyond)
     static constexpr std::size_t kMaxEpoch = 16;    // bytes of since.epoch

@@ -1,5 +1,7 @@
 #include "broker/events.h"
 
+#include "broker/reserve.h"
+
 namespace roost {
 
 const char* msg_kind_name(MsgKind k) {
@@ -64,6 +66,14 @@ void encode_ack(JsonWriter& w, std::string_view cid, std::string_view room, std:
 void encode_error(JsonWriter& w, std::string_view code, std::string_view message, std::string_view ref) {
     type(w, "error");
     field(w, "code", code);
+    // Messages are the core's own text; one longer than kMaxErrorMessage is
+    // cut (at a character boundary) so that an answer always fits the room
+    // kept for it (reply_reserve_bytes).
+    if (message.size() > kMaxErrorMessage) {
+        std::size_t n = kMaxErrorMessage;
+        while (n > 0 && (static_cast<unsigned char>(message[n]) & 0xC0) == 0x80) --n;
+        message = message.substr(0, n);
+    }
     field(w, "message", message);
     if (!ref.empty()) {
         field(w, "ref", ref);

@@ -16,6 +16,7 @@
 //   append evicts oldest past a cursor  ==>  that session is culled (4008)
 #include "broker/broker.h"
 
+#include "broker/reserve.h"
 #include "broker/version.h"
 
 #include <cstring>
@@ -49,14 +50,37 @@ bool Broker::queue(std::uint32_t si, std::string_view ev) {
     return true;
 }
 
-void Broker::queue_to_room(std::uint32_t ri, std::string_view ev, std::uint32_t except_nick, bool droppable) {
+void Broker::reply(std::uint32_t si, std::string_view ev) {
+    if (!queue(si, ev) && sessions_[si].state == SessionState::ready) {
+        // Cannot happen while the platform paces reading by can_take_frame;
+        // if it does, the client must hear that its answer is missing.
+        ++stats_.culled_slow;
+        cull(si, CloseCode::slow_consumer, "answers piling up; reconnect and retry with the same cid");
+    }
+}
+
+bool Broker::can_take_frame(SessionId id) const {
+    if (id == 0 || id > sessions_.size()) return false;
+    const Session& s = sessions_[id - 1];
+    return s.control_len + reply_reserve_bytes(limits_) <= limits_.control_bytes;
+}
+
+bool Broker::said_hello(SessionId id) const {
+    if (id == 0 || id > sessions_.size()) return false;
+    const SessionState st = sessions_[id - 1].state;
+    return st == SessionState::ready || (st == SessionState::closing && sessions_[id - 1].nick != kNone);
+}
+
+void Broker::queue_to_room(std::uint32_t ri, std::string_view ev, std::uint32_t except_nick, Droppable drop) {
     for (std::uint32_t k = rooms_[ri].first_sub; k != kNone;) {
         const std::uint32_t next = subs_[k].next;
         const std::uint32_t si = subs_[k].session;
         Session& s = sessions_[si];
         if (s.state == SessionState::ready && s.nick != except_nick && !queue(si, ev)) {
-            if (droppable) {
+            if (drop == Droppable::typing) {
                 ++stats_.typing_dropped; // best effort: never worth a disconnect
+            } else if (drop == Droppable::read) {
+                ++stats_.reads_dropped;
             } else {
                 ++stats_.culled_slow;
                 cull(si, CloseCode::slow_consumer, "too far behind");
@@ -174,7 +198,12 @@ public:
         if (count_ > 0) base_[pos_++] = ',';
         return base_ + pos_;
     }
-    std::size_t room() const { return (count_ == 0 ? cap_ : soft_) - pos_ - 1; }
+    // Bytes the next event may take (0 once a large first event passed the
+    // soft cap).
+    std::size_t room() const {
+        const std::size_t limit = count_ == 0 ? cap_ : soft_;
+        return pos_ + 1 < limit ? limit - pos_ - 1 : 0;
+    }
     void commit(std::size_t n) {
         pos_ += n;
         ++count_;
@@ -266,11 +295,14 @@ bool Broker::next_frame(SessionId id, Frame& out) {
         w.uint(L.backlog);
         w.key("max_rooms");
         w.uint(L.max_rooms);
+        w.key("rooms_per_session");
+        w.uint(L.rooms_per_session);
         w.end_object();
         w.key("rooms");
         w.begin_array();
         for (const Room& r : rooms_) {
-            if (!r.used || r.dm) continue;
+            // Plain rooms this session's token may read.
+            if (!r.used || r.dm || (auth_ != nullptr && !auth_->allows(s.grant, r.name.view(), false))) continue;
             w.begin_object();
             w.key("room");
             w.string(r.name.view());
@@ -283,7 +315,12 @@ bool Broker::next_frame(SessionId id, Frame& out) {
         w.end_array();
         w.end_object();
         if (!w.ok()) {
-            return false; // cannot happen: the frame buffer is sized for it
+            // The frame buffer is sized for the largest welcome the limits
+            // allow (frame_buffer_bytes); never send part of one.
+            s.welcome_pending = false;
+            ++stats_.culled_slow;
+            cull(si, CloseCode::policy, "internal error: welcome does not fit");
+            return next_frame(id, out);
         }
         p.commit(w.size());
         s.welcome_pending = false;
@@ -338,7 +375,12 @@ bool Broker::next_frame(SessionId id, Frame& out) {
         w.end_object();
         if (!w.ok()) {
             p.undo_comma();
-            break; // the next frame carries it
+            if (p.count() > 0) break; // the next frame carries it, first
+            // Alone it did not fit: the buffer is sized for the largest
+            // joined (frame_buffer_bytes), so this is a bug; never send part.
+            x.joined_pending = false;
+            cull(si, CloseCode::policy, "internal error: joined does not fit");
+            return next_frame(id, out);
         }
         p.commit(w.size());
         x.joined_pending = false;

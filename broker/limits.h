@@ -7,6 +7,10 @@
 
 namespace roost {
 
+// The largest max_cid the settings allow (buffers that hold a cid are sized
+// for it).
+inline constexpr std::uint32_t kMaxCidBound = 256;
+
 struct CoreLimits {
     std::uint32_t max_rooms = 64;          // rooms, direct-message rooms included
     std::uint32_t ring_msgs = 256;         // messages a room holds...

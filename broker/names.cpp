@@ -101,4 +101,13 @@ bool parse_dm_room_name(std::string_view name, DmNicks& out) {
     return true;
 }
 
+bool printable_token(std::string_view s, std::size_t max) {
+    if (s.empty() || s.size() > max) return false;
+    for (char ch : s) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c < 0x21 || c > 0x7E) return false;
+    }
+    return true;
+}
+
 } // namespace roost

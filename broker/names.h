@@ -59,6 +59,10 @@ struct DmNicks {
     std::string_view b;
 };
 
+// A client message id (`cid`, the HTTP Idempotency-Key) and other tokens:
+// 1..max bytes, each printable ASCII other than space.
+bool printable_token(std::string_view s, std::size_t max);
+
 // True when name starts with '@' (whether or not it is well-formed).
 inline bool is_dm_room_name(std::string_view name) { return !name.empty() && name.front() == '@'; }
 

@@ -299,7 +299,7 @@ void Broker::unsubscribe(std::uint32_t sub, bool send_left) {
     if (send_left) {
         JsonWriter w(encode_.data(), encode_.size());
         encode_left(w, r.name.view());
-        queue(si, {encode_.data(), w.size()});
+        reply(si, {encode_.data(), w.size()});
     }
     if (ni != kNone && !nick_in_room(ni, ri, kNone)) {
         r.members--;
@@ -403,7 +403,10 @@ void Broker::note_read(std::uint32_t ri, std::string_view nick, std::uint64_t se
     JsonWriter w(encode_.data(), encode_.size());
     encode_read(w, r.name.view(), nick, seq);
     char lower_buf[kNickMax + 1];
-    queue_to_room(ri, {encode_.data(), w.size()}, nick_index(fold_nick(nick, lower_buf, sizeof lower_buf)));
+    // Best effort, like typing: in a busy room every member reads at once,
+    // and the marks themselves are kept (joined.reads has them all).
+    queue_to_room(ri, {encode_.data(), w.size()}, nick_index(fold_nick(nick, lower_buf, sizeof lower_buf)),
+                  Droppable::read);
 }
 
 } // namespace roost

@@ -3,6 +3,8 @@
 // settings_table::apply(), whichever front end it came from.
 #include "broker/settings.h"
 
+#include "broker/reserve.h"
+
 #include "broker/settings_table.h"
 
 #include <cstring>
@@ -193,32 +195,40 @@ ArgsResult check_settings(const Settings& s) {
     if (s.http_port == -1 && s.https_port == -1) {
         return fail("http_port and https_port are both -1: nothing to listen on");
     }
-    // A stored message is the text JSON-escaped (6 bytes per byte at worst)
-    // plus its fields; a ring that cannot hold one could store nothing.
-    const std::uint64_t ring_need = std::uint64_t{L.max_text} * 6 + 4096;
+    // A room's ring must hold the largest event one message can encode to.
+    const std::uint64_t ring_need = max_event_bytes(L) + L.headroom + 64;
     if (L.ring_bytes < ring_need) {
         return fail("ring_bytes " + num(L.ring_bytes) + " cannot hold one message of max_text " + num(L.max_text) +
-                    " bytes: it needs at least " + num(ring_need) + " (max_text x 6 + 4096)");
+                    " bytes with max_data_keys " + num(L.max_data_keys) + " x max_data_string " +
+                    num(L.max_data_string) + " and max_cid " + num(L.max_cid) + ": it needs at least " +
+                    num(ring_need) + " (raise ring_bytes or lower those)");
     }
-    const std::uint64_t frame_need = std::uint64_t{L.max_text} + 1024;
+    const std::uint64_t frame_need = std::uint64_t{L.max_text} + 512; // the say around the text: type, room, cid
     if (L.max_frame < frame_need) {
         return fail("max_frame " + num(L.max_frame) + " cannot carry a say of max_text " + num(L.max_text) +
-                    " bytes: it needs at least " + num(frame_need) + " (max_text + 1024)");
+                    " bytes: it needs at least " + num(frame_need) + " (max_text + 512)");
     }
     if (L.max_body < L.max_text) {
         return fail("max_body " + num(L.max_body) + " is below max_text " + num(L.max_text) +
                     ": an HTTP post could not carry the longest text");
     }
-    // The core reserves its tables at start; keep them within what a small
-    // board (and a 32-bit size_t) can hold.
-    const std::uint64_t reserve = std::uint64_t{L.max_rooms} * L.ring_bytes +
-                                  std::uint64_t{L.max_sessions} * L.control_bytes +
-                                  std::uint64_t{L.max_nicks} * L.max_key;
-    const std::uint64_t reserve_max = std::uint64_t{1} << 30;
-    if (reserve > reserve_max) {
-        return fail("the core would reserve " + num(reserve >> 20) +
-                    " MiB (max_rooms x ring_bytes + max_sessions x control_bytes + max_nicks x max_key): at most " +
-                    num(reserve_max >> 20) + " MiB");
+    // Every answer to a frame must fit a session's control buffer (the
+    // platform stops reading a session until there is room for one).
+    if (L.control_bytes < reply_reserve_bytes(L)) {
+        return fail("control_bytes " + num(L.control_bytes) + " cannot hold the answer to one frame with max_cid " +
+                    num(L.max_cid) + ": it needs at least " + num(reply_reserve_bytes(L)));
+    }
+    // The core reserves everything at start; keep it within what a small
+    // board (and a 32-bit address space) can give, and name what takes it.
+    const std::vector<ReservePart> parts = core_reserve(L);
+    const std::uint64_t reserve = total_bytes(parts);
+    if (reserve > kMaxReserve) {
+        std::string biggest;
+        for (std::size_t i = 0; i < parts.size() && i < 2; ++i) {
+            biggest += (i > 0 ? ", " : "") + parts[i].what + " " + num(parts[i].bytes >> 20) + " MiB";
+        }
+        return fail("the settings would reserve " + num(reserve >> 20) + " MiB of memory, more than " +
+                    num(kMaxReserve >> 20) + " MiB; most of it: " + biggest);
     }
     for (const TokenSpec& t : s.tokens) {
         if (t.secret.size() > L.max_key) {

@@ -89,8 +89,13 @@ struct ArgsResult {
 // the first problem. Does not run check_settings() (the flags come next).
 [[nodiscard]] ArgsResult parse_config(std::string_view text, std::string_view file_name, Settings& out);
 
+// The most the core may reserve at start (broker/reserve.h), whatever the
+// settings: 1 GiB, within reach of a 32-bit board's address space.
+inline constexpr std::uint64_t kMaxReserve = std::uint64_t{1} << 30;
+
 // The checks that relate several settings (certificate and key together,
-// something to listen on, rings that hold a largest message, ...).
+// something to listen on, rings that hold a largest message, answers that
+// fit, the whole reservation, ...).
 [[nodiscard]] ArgsResult check_settings(const Settings& s);
 
 // True when the token may read (write = false) or post to (write = true) the

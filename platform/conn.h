@@ -24,7 +24,7 @@ struct HttpScratch {
     char small[384]; // short bodies (errors, acks, /healthz)
     char room[kAnyRoomNameMax + 1];
     char from[kNickMax + 1];
-    char cid[65];
+    char cid[kMaxCidBound + 1];
 };
 
 struct Conn {
@@ -33,7 +33,11 @@ struct Conn {
 
     // An HTTP response being written: headers go out first, then `body`
     // (which lives in a pool buffer, the request's HttpScratch, or static
-    // storage) in chunks.
+    // storage) in chunks. `head`: a HEAD request (headers only).
+    // `close_after`: an error answered while the request's framing is
+    // unknown (no, or a refused, Content-Length): the connection closes
+    // after the answer instead of reading what follows as a request.
+    bool head, close_after;
     unsigned status;
     int buf;            // pool buffer index + 1 (0 = none)
     std::uint32_t scratch; // HttpScratch index + 1 (0 = none), for one request
@@ -49,7 +53,10 @@ struct Conn {
     std::uint32_t body_len;
 
     // WebSocket: the core's session and a frame being reassembled.
+    // `rx_paused`: reading stopped until the session's answers drain
+    // (Broker::can_take_frame).
     SessionId sid;
+    bool rx_paused;
     int frag;           // pool buffer index + 1 (0 = none)
     std::uint32_t frag_len;
     bool bye_written;   // the core's last frame is out; close at the next WRITEABLE
@@ -73,6 +80,8 @@ int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path);
 int http_body(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_t len);
 int http_body_done(Runtime& rt, struct lws* wsi, Conn& c);
 int http_writeable(Runtime& rt, struct lws* wsi, Conn& c);
+// The request's time (handshake_timeout_s from its start) ran out.
+int http_timer(Runtime& rt, struct lws* wsi, Conn& c);
 void http_closed(Runtime& rt, struct lws* wsi, Conn& c);
 
 // The peer's address as 16 bytes (IPv4 mapped into IPv6).

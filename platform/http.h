@@ -43,10 +43,18 @@ int respond_unserved(struct lws* wsi, Conn& c);
 // {"error":{"code","message"}} with `status`, and one extra header if given.
 int error_response(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message,
                    const char* extra_name, const char* extra_value);
+// The same, then the connection closes: for errors answered before a body
+// whose length is unknown or refused (whatever follows cannot be told apart
+// from the next request).
+int error_then_close(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message);
 
-// A URL argument that must be a whole number: false (with `bad`) when it is
-// present but not one; `present` says whether it was given.
-bool url_uint(struct lws* wsi, const char* name, std::uint64_t& out, bool& present, bool& bad);
+// The response is out: the connection waits for the next request, or
+// closes (close_after). Returns what the lws callback returns.
+int end_response(Runtime& rt, struct lws* wsi, Conn& c);
+
+// A URL argument that is a seq or count (http_rules.h: parse_seq). Returns
+// false when it is present but not one; `present` says whether it was given.
+[[nodiscard]] bool url_seq(struct lws* wsi, const char* name, std::uint64_t& out, bool& present);
 
 // http_metrics.cpp
 int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c);

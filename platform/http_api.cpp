@@ -8,6 +8,7 @@
 #include "platform/assets.h"
 #include "platform/conn.h"
 #include "platform/http.h"
+#include "platform/http_rules.h"
 #include "platform/journal.h"
 #include "platform/runtime.h"
 
@@ -44,6 +45,17 @@ bool authorized(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room, bo
     return true;
 }
 
+// The configured token the request presents, for answers that list rooms:
+// `present` says whether an Authorization header came at all; nullptr with
+// present means a wrong token.
+const TokenSpec* presented_token(Runtime& rt, struct lws* wsi, bool& present) {
+    char auth[256];
+    const int n = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+    present = n > 0;
+    const std::string_view a(auth, n > 0 ? static_cast<std::size_t>(n) : 0);
+    return a.size() > 7 && a.substr(0, 7) == "Bearer " ? find_token(rt.settings, a.substr(7)) : nullptr;
+}
+
 // "/api/rooms/{room}/{what}" -> folded room, what. False if not that shape.
 bool split_room_path(std::string_view path, char* room_out, std::string_view& room, std::string_view& what,
                      bool& is_dm) {
@@ -59,15 +71,43 @@ bool split_room_path(std::string_view path, char* room_out, std::string_view& ro
     return true;
 }
 
+// The answer without `limit` (the contract's default; `backlog` is the
+// WebSocket's).
+constexpr std::uint64_t kDefaultHistoryLimit = 50;
+
+int method_not_allowed(Runtime& rt, struct lws* wsi, Conn& c, int method, const char* allow) {
+    // A POST (or any method with a body lws does not know) is refused before
+    // its body: its length was not checked, so the connection closes.
+    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) c.close_after = true;
+    return error_response(rt, wsi, c, 405, "method_not_allowed", "see the Allow header", "allow:", allow);
+}
+
+// Why a browser page of another site may not post here, or nullptr. Devices
+// and scripts send no Origin and no Sec-Fetch-Site: they pass.
+const char* foreign_browser_request(Runtime& rt, struct lws* wsi) {
+    char v[256];
+    if (lws_hdr_custom_copy(wsi, v, sizeof v, "sec-fetch-site:", 15) > 0 && foreign_fetch(v)) {
+        return "a page of another site may not post here";
+    }
+    const int n = lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_ORIGIN); // 0: none; -1: too long to be ours
+    if (n != 0 && (n < 0 || !rt.origins.allowed(std::string_view(v, static_cast<std::size_t>(n))))) {
+        rt.log_refused_origin(n > 0 ? v : "(too long)");
+        return "that Origin may not post here";
+    }
+    return nullptr;
+}
+
 int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     const Room& r = rt.broker.room(ri);
     const RoomRing& ring = *r.ring;
-    std::uint64_t since = 0, limit = rt.settings.limits.backlog;
-    bool has_since = false, has_limit = false, bad = false;
-    url_uint(wsi, "since=", since, has_since, bad);
-    if (bad) return http_error(rt, wsi, c, 400, "bad_request", "since: must be a whole number");
-    url_uint(wsi, "limit=", limit, has_limit, bad);
-    if (bad || limit == 0) return http_error(rt, wsi, c, 400, "bad_request", "limit: must be a whole number from 1");
+    std::uint64_t since = 0, limit = kDefaultHistoryLimit;
+    bool has_since = false, has_limit = false;
+    if (!url_seq(wsi, "since=", since, has_since)) {
+        return http_error(rt, wsi, c, 400, "bad_request", "since: a whole number below 2^53");
+    }
+    if (!url_seq(wsi, "limit=", limit, has_limit) || limit == 0) {
+        return http_error(rt, wsi, c, 400, "bad_request", "limit: a whole number from 1");
+    }
     if (limit > rt.settings.limits.ring_msgs) limit = rt.settings.limits.ring_msgs;
     char epoch[32];
     const int en = lws_get_urlarg_by_name_safe(wsi, "epoch=", epoch, sizeof epoch);
@@ -111,7 +151,17 @@ int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     return respond(wsi, c, 200, "application/json", out, w.size());
 }
 
+// The plain rooms, those the presented token may read when tokens are
+// configured (then a token is required).
 int serve_rooms(Runtime& rt, struct lws* wsi, Conn& c) {
+    const TokenSpec* who = nullptr;
+    if (!rt.settings.tokens.empty()) {
+        bool present = false;
+        who = presented_token(rt, wsi, present);
+        if (who == nullptr) {
+            return http_error(rt, wsi, c, 401, "unauthorized", present ? "wrong token" : "a bearer token is required");
+        }
+    }
     char* out = lend_buffer(rt, c);
     if (out == nullptr) return busy(rt, wsi, c);
     JsonWriter w(out, rt.pool.size());
@@ -120,7 +170,7 @@ int serve_rooms(Runtime& rt, struct lws* wsi, Conn& c) {
     w.begin_array();
     for (std::uint32_t i = 0; i < rt.broker.room_slots(); ++i) {
         const Room& r = rt.broker.room(i);
-        if (!r.used || r.dm) continue;
+        if (!r.used || r.dm || (who != nullptr && !token_allows(*who, r.name.view(), false))) continue;
         w.begin_object();
         w.key("room");
         w.string(r.name.view());
@@ -134,6 +184,7 @@ int serve_rooms(Runtime& rt, struct lws* wsi, Conn& c) {
     }
     w.end_array();
     w.end_object();
+    if (!w.ok()) return http_error(rt, wsi, c, 503, "server_busy", "the room list does not fit the response buffer");
     return respond(wsi, c, 200, "application/json", out, w.size());
 }
 
@@ -154,6 +205,10 @@ int serve_health(Runtime& rt, struct lws* wsi, Conn& c) {
     w.uint(rt.connections);
     w.key("persistence");
     w.string(rt.journal == nullptr ? "memory" : rt.settings.fsync);
+    if (rt.journal != nullptr) {
+        w.key("journal");
+        w.string(rt.journal->failing() ? "failing" : "ok"); // failing: the disk refuses syncs (posts get 507)
+    }
     w.key("mqtt");
     w.string(MqttBridge::state_name(rt.mqtt.state()));
     w.end_object();
@@ -184,6 +239,7 @@ int serve_asset(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
                                            reinterpret_cast<const unsigned char*>(value),
                                            static_cast<int>(std::strlen(value)), &p, end) == 0;
     };
+    lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
     c.status = not_modified ? 304 : 200;
     c.body = body;
     c.size = static_cast<std::uint32_t>(size);
@@ -194,39 +250,65 @@ int serve_asset(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
         lws_finalize_write_http_header(wsi, start, &p, end) != 0) {
         return 1;
     }
-    if (size == 0) {
-        c.body = nullptr;
-        return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
+    if (c.head || size == 0) {
+        c.body = nullptr; // HEAD, or 304: headers only (http_writeable ends it)
+        c.size = 0;
     }
     lws_callback_on_writable(wsi);
     return 0;
 }
 
+// A post's headers, checked before any of its body is read. Framing first:
+// a body whose length is unknown or refused cannot be skipped, so those
+// answers close the connection. With a known length, lws reads and drops the
+// body of a refused post and the connection serves the next request. Only
+// when every check passed does the body go to a lent buffer (c.posting).
 int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
-    char type[128] = {};
-    lws_hdr_copy(wsi, type, sizeof type, WSI_TOKEN_HTTP_CONTENT_TYPE);
-    const std::string_view t(type);
-    if (t.substr(0, 10) == "text/plain") {
-        c.post_json = false;
-    } else if (t.substr(0, 16) == "application/json") {
-        c.post_json = true;
-    } else {
-        return http_error(rt, wsi, c, 415, "unsupported_type", "send text/plain or application/json");
-    }
     char len_buf[32] = {};
-    if (lws_hdr_copy(wsi, len_buf, sizeof len_buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-        return http_error(rt, wsi, c, 411, "bad_request", "Content-Length is required");
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 ||
+        lws_hdr_copy(wsi, len_buf, sizeof len_buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
+        return error_then_close(rt, wsi, c, 411, "length_required",
+                                "Content-Length is required (chunked bodies are not taken)");
     }
-    const unsigned long long declared = std::strtoull(len_buf, nullptr, 10);
+    std::uint64_t declared = 0;
+    if (!parse_seq(len_buf, declared)) {
+        return error_then_close(rt, wsi, c, 400, "bad_request", "Content-Length: one whole number");
+    }
     if (declared > rt.settings.limits.max_body) {
-        return http_error(rt, wsi, c, 413, "too_large", "body larger than max_body");
+        return error_then_close(rt, wsi, c, 413, "too_large", "body larger than max_body");
     }
     if (declared == 0) {
         return http_error(rt, wsi, c, 400, "bad_request", "empty body");
     }
+    if (const char* why = foreign_browser_request(rt, wsi)) {
+        return http_error(rt, wsi, c, 403, "forbidden", why);
+    }
+    char type[256] = {};
+    lws_hdr_copy(wsi, type, sizeof type, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    const BodyType bt = body_type(type);
+    if (bt == BodyType::unsupported) {
+        return http_error(rt, wsi, c, 415, "unsupported_type", "send text/plain or application/json (UTF-8)");
+    }
     const TokenSpec* who = nullptr;
     int rc = 0;
     if (!authorized(rt, wsi, c, room, true, &who, rc)) return rc;
+    // from: ?from=, else the token's name, else "device" (a JSON body's own
+    // `from` wins later).
+    char from[4096];
+    const int fn = lws_get_urlarg_by_name_safe(wsi, "from=", from, sizeof from);
+    const std::string_view f = fn >= 0 ? std::string_view(from, static_cast<std::size_t>(fn))
+                               : who != nullptr ? std::string_view(who->name)
+                                                : std::string_view("device");
+    if (!nick_valid(f)) return http_error(rt, wsi, c, 400, "bad_request", "from: 1-24 of A-Z a-z 0-9 _ - .");
+    // Idempotency-Key: the cid rules (1..max_cid printable ASCII).
+    char key[kMaxCidBound + 2] = {};
+    const int kn = lws_hdr_custom_length(wsi, "idempotency-key:", 16);
+    if (kn >= 0) {
+        const int got = kn <= static_cast<int>(kMaxCidBound) ? lws_hdr_custom_copy(wsi, key, sizeof key, "idempotency-key:", 16) : -1;
+        if (got < 0 || !printable_token(std::string_view(key, static_cast<std::size_t>(got)), rt.settings.limits.max_cid)) {
+            return http_error(rt, wsi, c, 400, "bad_request", "Idempotency-Key: 1..max_cid printable ASCII characters");
+        }
+    }
     if (!rt.limiter.take(c.addr, rt.clock.now_ms(), rt.settings.limits.addr_rate, rt.settings.limits.addr_burst)) {
         rt.counters.http_rate_limited++;
         return error_response(rt, wsi, c, 429, "rate_limited", "slow down", "retry-after:", "1");
@@ -234,27 +316,14 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
     HttpScratch* s = scratch(rt, c);
     if (s == nullptr) return respond_unserved(wsi, c);
     if (lend_buffer(rt, c) == nullptr) return busy(rt, wsi, c);
+    c.post_json = bt == BodyType::json;
     c.posting = true;
     c.body_len = 0;
     std::memcpy(s->room, room.data(), room.size());
     s->room[room.size()] = '\0';
-    // from: ?from=, else the token's name, else "device" (a JSON body's own
-    // `from` wins later).
-    char from[64];
-    const int fn = lws_get_urlarg_by_name_safe(wsi, "from=", from, sizeof from);
-    std::string_view f = fn > 0 ? std::string_view(from, static_cast<std::size_t>(fn))
-                                : who != nullptr ? std::string_view(who->name) : std::string_view("device");
-    if (!nick_valid(f)) return http_error(rt, wsi, c, 400, "bad_request", "from: 1-24 of A-Z a-z 0-9 _ - .");
     std::memcpy(s->from, f.data(), f.size());
     s->from[f.size()] = '\0';
-    const int kn = lws_hdr_custom_length(wsi, "idempotency-key:", 16);
-    s->cid[0] = '\0';
-    if (kn > 0) {
-        if (kn > static_cast<int>(rt.settings.limits.max_cid) ||
-            lws_hdr_custom_copy(wsi, s->cid, sizeof s->cid, "idempotency-key:", 16) < 0) {
-            return http_error(rt, wsi, c, 400, "bad_request", "Idempotency-Key: 1-64 printable characters");
-        }
-    }
+    std::memcpy(s->cid, key, sizeof s->cid);
     return 0;
 }
 
@@ -265,10 +334,16 @@ int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
     c.kind = ConnKind::http;
     release_buf(rt, c);
     c.posting = false;
+    c.status = 0;
+    c.close_after = false;
     peer_address(wsi, c.addr);
     char* uri = nullptr;
     int uri_len = 0;
     const int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
+    c.head = method == LWSHUMETH_HEAD;
+    // The whole request (its body included) has handshake_timeout_s from
+    // here; http_timer answers 408 when it runs out.
+    lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(rt.settings.handshake_timeout_s) * LWS_US_PER_SEC);
     if (rt.connections > rt.settings.max_connections) {
         return http_error(rt, wsi, c, 503, "server_busy", "too many connections");
     }
@@ -277,7 +352,7 @@ int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
     std::string_view room, what;
     bool is_dm = false;
     if (p == "/api/rooms") {
-        if (method != LWSHUMETH_GET) return http_error(rt, wsi, c, 405, "method_not_allowed", "use GET");
+        if (method != LWSHUMETH_GET) return method_not_allowed(rt, wsi, c, method, "GET");
         return serve_rooms(rt, wsi, c);
     }
     if (split_room_path(p, room_buf, room, what, is_dm)) {
@@ -286,7 +361,7 @@ int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
         if (room.empty()) return http_error(rt, wsi, c, 400, "bad_request", "invalid room name");
         if (what == "messages" && method == LWSHUMETH_POST) return begin_post(rt, wsi, c, room);
         if (method != LWSHUMETH_GET) {
-            return http_error(rt, wsi, c, 405, "method_not_allowed", what == "messages" ? "use GET or POST" : "use GET");
+            return method_not_allowed(rt, wsi, c, method, what == "messages" ? "GET, POST" : "GET");
         }
         const TokenSpec* who = nullptr;
         int rc = 0;
@@ -296,9 +371,7 @@ int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
         return what == "messages" ? serve_history(rt, wsi, c, ri) : begin_sse(rt, wsi, c, ri);
     }
     if (p.substr(0, 5) == "/api/") return http_error(rt, wsi, c, 404, "not_found", "no such path");
-    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) {
-        return http_error(rt, wsi, c, 405, "method_not_allowed", "use GET");
-    }
+    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) return method_not_allowed(rt, wsi, c, method, "GET, HEAD");
     if (p == "/healthz") return serve_health(rt, wsi, c);
     if (p == "/metrics") return serve_metrics(rt, wsi, c);
     if (p == "/ws") return http_error(rt, wsi, c, 400, "bad_request", "/ws is a WebSocket endpoint");
@@ -306,12 +379,11 @@ int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
 }
 
 int http_body(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_t len) {
-    (void)wsi;
-    if (!c.posting || c.buf == 0) return 0;
-    if (c.body_len + len > rt.settings.limits.max_body) {
+    if (!c.posting || c.buf == 0) return 0; // a refused post's body: dropped
+    if (c.body_len + len > rt.settings.limits.max_body) { // lws holds it to Content-Length
         c.posting = false;
         release_buf(rt, c);
-        return http_error(rt, wsi, c, 413, "too_large", "body larger than max_body");
+        return error_then_close(rt, wsi, c, 413, "too_large", "body larger than max_body");
     }
     std::memcpy(rt.pool.data(c.buf - 1) + c.body_len, in, len);
     c.body_len += static_cast<std::uint32_t>(len);
@@ -380,6 +452,15 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
         return 0;
     }
     return respond_small(wsi, c, r.duplicate ? 200 : 201, s, w.size());
+}
+
+int http_timer(Runtime& rt, struct lws* wsi, Conn& c) {
+    if (c.kind != ConnKind::http || c.status != 0 || c.held_status != 0) return 0; // answered meanwhile
+    // The body did not arrive in time: what is still to come cannot be
+    // told apart from a next request.
+    c.posting = false;
+    release_buf(rt, c);
+    return error_then_close(rt, wsi, c, 408, "request_timeout", "the request did not arrive within handshake_timeout_s");
 }
 
 void http_closed(Runtime& rt, struct lws* wsi, Conn& c) {

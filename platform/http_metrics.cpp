@@ -10,7 +10,23 @@
 
 namespace roost {
 
+// Without tokens configured every room's series is listed. With tokens,
+// room names are for token holders only: no Authorization header gives the
+// broker-wide series alone, a valid token adds the rooms it may read, and a
+// wrong token is refused (Prometheus sends a bearer token when configured).
 int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
+    const TokenSpec* who = nullptr;
+    bool rooms_shown = rt.settings.tokens.empty();
+    if (!rooms_shown) {
+        char auth[256];
+        const int an = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+        if (an != 0) {
+            const std::string_view a(auth, an > 0 ? static_cast<std::size_t>(an) : 0);
+            who = a.size() > 7 && a.substr(0, 7) == "Bearer " ? find_token(rt.settings, a.substr(7)) : nullptr;
+            if (who == nullptr) return http_error(rt, wsi, c, 401, "unauthorized", "wrong token");
+            rooms_shown = true;
+        }
+    }
     char* out = lend_buffer(rt, c);
     if (out == nullptr) return busy(rt, wsi, c);
     const std::size_t cap = rt.pool.size();
@@ -55,9 +71,9 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
     const std::uint64_t closes[] = {s.culled_slow, s.closed_abuse, k.ws_closed_too_large};
     labelled("roost_closes_total", "WebSocket sessions closed by the broker, by reason.", "reason", close_reasons,
              closes, 3);
-    const char* const drop_reasons[] = {"typing"};
-    const std::uint64_t drops[] = {s.typing_dropped};
-    labelled("roost_drops_total", "Events dropped instead of delivered, by reason.", "reason", drop_reasons, drops, 1);
+    const char* const drop_reasons[] = {"typing", "read"};
+    const std::uint64_t drops[] = {s.typing_dropped, s.reads_dropped};
+    labelled("roost_drops_total", "Events dropped instead of delivered, by reason.", "reason", drop_reasons, drops, 2);
     line("roost_ws_refused_total", "WebSocket upgrades refused.", "counter", k.ws_refused);
     line("roost_origin_refused_total", "WebSocket upgrades refused for their Origin.", "counter", k.origin_refused);
     line("roost_rate_limited_total", "Requests refused for rate.", "counter", s.rate_limited + k.http_rate_limited);
@@ -107,20 +123,25 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
         line("roost_journal_syncs_total", "fdatasync calls (group commits).", "counter", js.syncs);
         line("roost_journal_write_errors_total", "Journal writes or syncs that failed (disk full, I/O error).",
              "counter", js.write_errors);
+        line("roost_journal_sync_failures_total", "fdatasync calls the disk refused (acks wait, posts get 507).",
+             "counter", js.sync_failures);
+        line("roost_journal_failing", "1 while the disk refuses syncs.", "gauge", j->failing() ? 1 : 0);
         line("roost_journal_damaged_records", "Records dropped as damaged at start-up.", "gauge", js.damaged);
         line("roost_journal_file_bytes", "Fixed size of the journal files.", "gauge", j->file_bytes());
     }
-    if (n < cap) {
+    if (n < cap && rooms_shown) {
         const int k2 = std::snprintf(out + n, cap - n, "# HELP roost_ring_fill Messages held per room.\n# TYPE roost_ring_fill gauge\n");
         n += k2 > 0 ? static_cast<std::size_t>(k2) : 0;
     }
-    for (std::uint32_t i = 0; i < rt.broker.room_slots() && n < cap; ++i) {
+    for (std::uint32_t i = 0; i < rt.broker.room_slots() && n < cap && rooms_shown; ++i) {
         const Room& r = rt.broker.room(i);
-        if (!r.used || r.dm) continue;
+        if (!r.used || r.dm || (who != nullptr && !token_allows(*who, r.name.view(), false))) continue;
         const int k3 = std::snprintf(out + n, cap - n, "roost_ring_fill{room=\"%s\"} %u\n", r.name.buf, r.ring->count());
         n += k3 > 0 ? static_cast<std::size_t>(k3) : 0;
     }
-    if (n > cap) n = cap;
+    if (n >= cap) { // some line was cut: never send a partial page (the buffer is sized for the settings)
+        return http_error(rt, wsi, c, 503, "server_busy", "the metrics do not fit the response buffer");
+    }
     return respond(wsi, c, 200, "text/plain; version=0.0.4", out, n);
 }
 

@@ -4,7 +4,10 @@
 // static storage, until the response ends.
 #include "broker/json_writer.h"
 #include "platform/http.h"
+#include "platform/http_rules.h"
 #include "platform/runtime.h"
+
+#include <sys/socket.h>
 
 #include <cstdlib>
 #include <cstring>
@@ -21,6 +24,7 @@ int respond(struct lws* wsi, Conn& c, unsigned status, const char* type, const c
     c.body = body;
     c.size = static_cast<std::uint32_t>(size);
     c.sent = 0;
+    lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL); // the request is in: its deadline is met
     if (lws_add_http_common_headers(wsi, status, type, size, &p, end) != 0 ||
         lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL, reinterpret_cast<const unsigned char*>(cache),
                                      static_cast<int>(std::strlen(cache)), &p, end) != 0) {
@@ -32,11 +36,38 @@ int respond(struct lws* wsi, Conn& c, unsigned status, const char* type, const c
                                     static_cast<int>(std::strlen(extra_value)), &p, end) != 0) {
         return 1;
     }
+    if (c.close_after &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>("close"), 5, &p,
+                                     end) != 0) {
+        return 1;
+    }
     if (lws_finalize_write_http_header(wsi, start, &p, end) != 0) {
         return 1;
     }
+    if (c.head || size == 0) {
+        // HEAD: the GET's headers (its Content-Length included), no body.
+        c.body = nullptr;
+        c.size = 0;
+    }
     lws_callback_on_writable(wsi);
     return 0;
+}
+
+int end_response(Runtime& rt, struct lws* wsi, Conn& c) {
+    c.body = nullptr;
+    release_buf(rt, c);
+    release_scratch(rt, c);
+    if (c.close_after) {
+        // What the client sent after the refused request is not read:
+        // take what is already here so that closing does not reset the
+        // connection before the client has read the answer.
+        const int fd = lws_get_socket_fd(wsi);
+        char sink[4096];
+        for (int i = 0; fd >= 0 && i < 16 && recv(fd, sink, sizeof sink, MSG_DONTWAIT) > 0; ++i) {
+        }
+        return -1;
+    }
+    return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
 }
 
 void release_buf(Runtime& rt, Conn& c) {
@@ -82,6 +113,11 @@ int respond_unserved(struct lws* wsi, Conn& c) {
     return respond(wsi, c, 503, "application/json", kBody, sizeof kBody - 1);
 }
 
+int error_then_close(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message) {
+    c.close_after = true;
+    return error_response(rt, wsi, c, status, code, message, nullptr, nullptr);
+}
+
 int error_response(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message,
                    const char* extra_name, const char* extra_value) {
     rt.counters.http_errors++;
@@ -100,15 +136,13 @@ int error_response(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const
     return respond(wsi, c, status, "application/json", s->small, w.size(), "no-store", extra_name, extra_value);
 }
 
-bool url_uint(struct lws* wsi, const char* name, std::uint64_t& out, bool& present, bool& bad) {
-    char buf[32];
+bool url_seq(struct lws* wsi, const char* name, std::uint64_t& out, bool& present) {
+    // As large as the whole header table: a longer value cannot exist, so
+    // "too long for the buffer" never reads as "absent".
+    char buf[4096];
     const int n = lws_get_urlarg_by_name_safe(wsi, name, buf, sizeof buf);
     present = n >= 0;
-    if (!present) return true;
-    char* end = nullptr;
-    out = std::strtoull(buf, &end, 10);
-    bad = n == 0 || *end != '\0' || buf[0] == '-';
-    return !bad;
+    return !present || parse_seq(std::string_view(buf, static_cast<std::size_t>(n)), out);
 }
 
 int http_error(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message) {
@@ -118,13 +152,17 @@ int http_error(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const cha
 int http_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
     if (c.kind == ConnKind::sse) return sse_writeable(rt, wsi, c);
     if (c.held_status != 0) {
-        rt.durable();
+        if (!rt.durable()) return 0; // the disk refuses syncs: the answer waits (journal_synced wakes it)
         const unsigned status = c.held_status;
         c.held_status = 0;
         const HttpScratch* s = scratch(rt, c);
         return s == nullptr ? -1 : respond(wsi, c, status, "application/json", s->small, c.held_len);
     }
-    if (c.body == nullptr) return 0;
+    if (c.status == 0) return 0; // no response under way
+    if (c.body == nullptr) {
+        c.status = 0;
+        return end_response(rt, wsi, c);
+    }
     unsigned char buf[LWS_PRE + kHttpChunk];
     const std::size_t n = c.size - c.sent < kHttpChunk ? c.size - c.sent : kHttpChunk;
     std::memcpy(&buf[LWS_PRE], c.body + c.sent, n);
@@ -137,10 +175,8 @@ int http_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
         lws_callback_on_writable(wsi);
         return 0;
     }
-    c.body = nullptr;
-    release_buf(rt, c);
-    release_scratch(rt, c);
-    return lws_http_transaction_completed(wsi) != 0 ? -1 : 0;
+    c.status = 0;
+    return end_response(rt, wsi, c);
 }
 
 } // namespace roost

@@ -2,6 +2,7 @@
 // `data: JSON`, written straight from the room's ring, one event per
 // WRITEABLE; from Last-Event-ID or ?since= when given, else live only.
 #include "platform/http.h"
+#include "platform/http_rules.h"
 #include "platform/runtime.h"
 
 #include <cstdio>
@@ -16,18 +17,20 @@ int begin_sse(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     if (list.size() >= list.capacity()) {
         return http_error(rt, wsi, c, 503, "server_busy", "too many event streams on this room");
     }
+    // Where to start: Last-Event-ID (a reconnecting EventSource), else
+    // ?since=, else live only; either follows the rules of GET /messages.
     std::uint64_t since = 0;
-    bool has = false, bad = false;
-    char last_id[32];
-    const int n = lws_hdr_custom_length(wsi, "last-event-id:", 14) > 0
-                      ? lws_hdr_custom_copy(wsi, last_id, sizeof last_id, "last-event-id:", 14)
-                      : -1;
-    if (n > 0) {
-        char* end = nullptr;
-        since = std::strtoull(last_id, &end, 10);
-        has = *end == '\0';
-    } else {
-        url_uint(wsi, "since=", since, has, bad);
+    bool has = false;
+    char last_id[64];
+    const int idn = lws_hdr_custom_length(wsi, "last-event-id:", 14);
+    if (idn >= 0) {
+        const int n = lws_hdr_custom_copy(wsi, last_id, sizeof last_id, "last-event-id:", 14);
+        if (n < 0 || !parse_seq(std::string_view(last_id, static_cast<std::size_t>(n)), since)) {
+            return http_error(rt, wsi, c, 400, "bad_request", "Last-Event-ID: a whole number below 2^53");
+        }
+        has = true;
+    } else if (!url_seq(wsi, "since=", since, has)) {
+        return http_error(rt, wsi, c, 400, "bad_request", "since: a whole number below 2^53");
     }
     const RoomRing& ring = *r.ring;
     c.kind = ConnKind::sse;
@@ -45,6 +48,7 @@ int begin_sse(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
         lws_finalize_write_http_header(wsi, start, &p, end) != 0) {
         return 1;
     }
+    lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL); // the request is in
     list.push_back(wsi);
     rt.counters.sse_streams++;
     lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
@@ -59,7 +63,7 @@ int sse_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
     }
     const RoomRing& ring = *r.ring;
     if (c.sse_next > ring.head()) return 0;
-    rt.durable();
+    if (!rt.durable()) return 0; // nothing that is not on the disk leaves (journal_synced wakes it)
     if (c.sse_next < ring.oldest()) return -1; // fell behind the ring
     const char* data = nullptr;
     std::uint32_t len = 0;

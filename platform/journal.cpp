@@ -130,7 +130,7 @@ void DiskJournal::bot_saved(std::uint32_t table, std::uint32_t index, std::strin
     write_at(state_fd_, c, size, bot_off(table, index, static_cast<std::uint32_t>(ver & 1)));
 }
 
-bool DiskJournal::write_at(int fd, const char* data, std::size_t len, std::uint64_t off) {
+bool DiskJournal::pwrite_all(int fd, const char* data, std::size_t len, std::uint64_t off) {
     std::size_t done = 0;
     while (done < len) {
         const ssize_t n = pwrite(fd, data + done, len - done, static_cast<off_t>(off + done));
@@ -141,6 +141,30 @@ bool DiskJournal::write_at(int fd, const char* data, std::size_t len, std::uint6
         }
         done += static_cast<std::size_t>(n);
     }
+    return true;
+}
+
+// Keeps a copy of a write until the sync that covers it succeeded.
+bool DiskJournal::log_write(int fd, const char* data, std::size_t len, std::uint64_t off) {
+    constexpr std::size_t kEntryHeader = 16;
+    if (log_len_ + kEntryHeader + len > log_cap_) {
+        // Full: make what it holds durable first (a group commit comes
+        // early), so the log can start again.
+        if (!sync()) return false;
+        if (kEntryHeader + len > log_cap_) return false; // cannot happen: sized for the largest record
+    }
+    char* e = log_.get() + log_len_;
+    put32(e, static_cast<std::uint32_t>(fd));
+    put32(e + 4, static_cast<std::uint32_t>(len));
+    put64(e + 8, off);
+    std::memcpy(e + kEntryHeader, data, len);
+    log_len_ += kEntryHeader + len;
+    return true;
+}
+
+bool DiskJournal::write_at(int fd, const char* data, std::size_t len, std::uint64_t off) {
+    if (failing_) return false; // the disk refuses syncs: take nothing new (Server retries the sync)
+    if (!log_write(fd, data, len, off) || !pwrite_all(fd, data, len, off)) return false;
     stats_.bytes += len;
     dirty_ = true;
     return true;
@@ -238,6 +262,14 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
         bot_rec_[t] = (kBotHeader + bot_record_size(static_cast<BotTable>(t)) + 63) / 64 * 64;
     }
     state_size_ = bot_off(kBotTables, 0, 0);
+    // The write-back log holds several of the largest writes (a record, a
+    // state copy, the file headers), at least 4 MiB: a full log forces an
+    // early sync.
+    const std::uint64_t largest = std::max<std::uint64_t>(
+        {align_up(kRecHeader + g.max_event), nick_rec_, kFileHeader, kSlotHeader, bot_rec_[0], bot_rec_[1],
+         bot_rec_[2], bot_rec_[3]});
+    log_cap_ = static_cast<std::size_t>(std::max<std::uint64_t>(4u << 20, 4 * (largest + 16)));
+    log_.reset(new char[log_cap_]); // default-initialized: resident only as far as used
     struct stat st {};
     if (stat(dir.c_str(), &st) != 0 && (errno != ENOENT || mkdir(dir.c_str(), 0700) != 0 || stat(dir.c_str(), &st) != 0)) {
         why = dir + ": " + errno_text(errno);
@@ -268,7 +300,10 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     buf_.assign(static_cast<std::size_t>(slot_size_), 0); // at most 256 B + 32 MiB (ring_bytes <= 16 MiB)
     if (!hfresh) load_history(b, report);
     if (!sfresh) load_state(b, report);
-    sync();
+    if (!sync()) {
+        why = dir + ": the disk refuses to sync (" + errno_text(errno) + ")";
+        return false;
+    }
     return true;
 }
 
@@ -490,13 +525,29 @@ void DiskJournal::read_set(std::uint32_t room, std::uint32_t mark, std::string_v
     write_at(state_fd_, c, kReadRec, read_off(room, mark, static_cast<std::uint32_t>(ver & 1)));
 }
 
-void DiskJournal::sync() {
-    if (!dirty_) return;
-    if (fdatasync(history_fd_) != 0 || fdatasync(state_fd_) != 0) {
-        ++stats_.write_errors;
+bool DiskJournal::sync() {
+    if (!dirty_) return true;
+    if (failing_) {
+        // The last sync failed: the pages it covered may be gone from the
+        // cache although the next fdatasync would succeed. Write them again.
+        for (std::size_t at = 0; at < log_len_;) {
+            const char* e = log_.get() + at;
+            const auto len = static_cast<std::size_t>(get32(e + 4));
+            if (!pwrite_all(static_cast<int>(get32(e)), e + 16, len, get64(e + 8))) return false;
+            at += 16 + len;
+        }
     }
+    SyncFn fn = sync_fn_ != nullptr ? sync_fn_ : [](int fd) { return fdatasync(fd); };
     ++stats_.syncs;
+    if (fn(history_fd_) != 0 || fn(state_fd_) != 0) {
+        ++stats_.sync_failures;
+        failing_ = true;
+        return false;
+    }
+    failing_ = false;
     dirty_ = false;
+    log_len_ = 0;
+    return true;
 }
 
 } // namespace roost

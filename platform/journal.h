@@ -38,6 +38,7 @@
 #include "broker/journal.h"
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,7 @@ struct JournalGeometry {
     std::uint32_t max_key = 0;        // bytes of a nick's key
     std::uint32_t reminders = 0;      // bot tables (broker/bots.h): max_reminders,
     std::uint32_t watches = 0;        // max_watches (and one RoomBots per room)
+    std::uint64_t max_event = 0;      // bytes of the largest msg (sizes the write-back log; not in the files)
 };
 
 class DiskJournal final : public Journal {
@@ -67,8 +69,8 @@ public:
     DiskJournal(const DiskJournal&) = delete;
     DiskJournal& operator=(const DiskJournal&) = delete;
 
-    // Opens `dir`/history.roost and `dir`/state.roost (making and reserving
-    // them when missing; the directory must exist), locks them against a
+    // Opens `dir`/history.roost and `dir`/state.roost (making the directory
+    // and the files, reserved, when missing), locks them against a
     // second broker, and replays them into `b` through Broker::restore_*.
     // `report` gets one line per finding (what was restored, damage cut,
     // space that could not be reserved). Returns false with `why` when the
@@ -84,19 +86,37 @@ public:
     void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override;
 
     FsyncPolicy policy() const { return policy_; }
-    // Written since the last sync().
+    // Written since the last sync() that succeeded.
     bool dirty() const { return dirty_; }
     // With fsync = always, a reply that acknowledges a message (a WebSocket
-    // frame, an HTTP 201) goes out only after sync().
+    // frame, an HTTP 201) goes out only after sync() succeeded.
     bool must_sync_before_reply() const { return policy_ == FsyncPolicy::always && dirty_; }
-    // fdatasync() both files when dirty. Blocks for the write itself.
-    void sync();
+    // fdatasync() both files when dirty; true when everything written so far
+    // is on the medium. Blocks for the write itself.
+    //
+    // A sync the disk refuses (EIO, ENOSPC) leaves the journal `failing`:
+    // writes are refused (room_started/appended answer disk_full, so posts
+    // get 507 / server_busy and nothing new is acknowledged), and the next
+    // sync() first writes again everything written since the last good sync
+    // (kept in the write-back log: after a failed fdatasync Linux may have
+    // dropped those pages while a later fdatasync reports success), then
+    // syncs. The caller retries (Server::sync_journal) until one succeeds.
+    [[nodiscard]] bool sync();
+    bool failing() const { return failing_; }
+    // Bytes reserved for the write-back log.
+    std::size_t log_capacity() const { return log_cap_; }
+
+    // Tests: the function that syncs a descriptor (fdatasync by default), to
+    // make the disk refuse.
+    using SyncFn = int (*)(int fd);
+    void set_sync_fn(SyncFn fn) { sync_fn_ = fn; }
 
     // Bytes both files take (their fixed size).
     std::uint64_t file_bytes() const { return history_size_ + state_size_; }
 
     struct Stats {
         std::uint64_t records = 0, bytes = 0, syncs = 0, write_errors = 0;
+        std::uint64_t sync_failures = 0; // fdatasync calls the disk refused
         std::uint64_t damaged = 0; // records dropped at start-up (bad CRC, lost seqs)
     };
     const Stats& stats() const { return stats_; }
@@ -112,6 +132,8 @@ private:
     void load_history(Broker& b, std::vector<std::string>& report);
     void load_state(Broker& b, std::vector<std::string>& report);
     bool write_at(int fd, const char* data, std::size_t len, std::uint64_t off);
+    bool pwrite_all(int fd, const char* data, std::size_t len, std::uint64_t off);
+    bool log_write(int fd, const char* data, std::size_t len, std::uint64_t off);
     std::uint64_t slot_off(std::uint32_t room) const;
     std::uint64_t nick_off(std::uint32_t nick, std::uint32_t copy) const;
     std::uint64_t read_off(std::uint32_t room, std::uint32_t mark, std::uint32_t copy) const;
@@ -130,6 +152,13 @@ private:
     std::uint64_t bot_rec_[kBotTables] = {};         // bytes of one copy of a record (64-aligned)
     std::vector<char> buf_;                         // one record being built (a slot's worth)
     bool dirty_ = false;
+    bool failing_ = false;
+    // The write-back log: every write since the last good sync, as
+    // [fd u32][len u32][offset u64][bytes], to write again after a failed
+    // sync. Fixed capacity (log_cap_); when full, write_at() syncs first.
+    std::unique_ptr<char[]> log_;
+    std::size_t log_len_ = 0, log_cap_ = 0;
+    SyncFn sync_fn_ = nullptr;
     Stats stats_;
 };
 

@@ -13,10 +13,12 @@
 #include <libwebsockets.h>
 #include <mbedtls/version.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <new>
 #include <vector>
 
 namespace {
@@ -51,6 +53,55 @@ void print_version() {
     std::printf("roost %s\nlibwebsockets %s\nmbedTLS %s\n", ROOST_VERSION, lws_get_library_version(), mbed);
 }
 
+// Every connection slot needs a descriptor (max_connections, plus the
+// overflow slots that are answered "busy"), and so do the listeners, the
+// journal, the MQTT link, lws's event pipe and the C library. The soft limit
+// is raised to the hard one; when even that is too low, max_connections is
+// lowered to fit (and the operator told), or the broker refuses to start.
+bool fit_open_files(roost::Settings& settings) {
+    const std::uint64_t want = std::uint64_t{settings.max_connections} + roost::Runtime::kOverflowSlots + roost::Runtime::kOwnFiles;
+    const std::uint64_t limit = roost::raise_open_files(std::max<std::uint64_t>(want, 1u << 20));
+    if (limit == 0 || limit >= want) {
+        return true;
+    }
+    const std::uint64_t floor = roost::Runtime::kOverflowSlots + roost::Runtime::kOwnFiles + 1;
+    if (limit < floor) {
+        std::fprintf(stderr,
+                     "roost: max_connections: the open-file limit is %llu, below the %llu this broker needs to serve "
+                     "one connection; raise it (ulimit -n, or LimitNOFILE= in its systemd unit)\n",
+                     static_cast<unsigned long long>(limit), static_cast<unsigned long long>(floor));
+        return false;
+    }
+    const auto fit = static_cast<std::uint32_t>(limit - roost::Runtime::kOverflowSlots - roost::Runtime::kOwnFiles);
+    std::printf("roost: max_connections lowered from %u to %u: the open-file limit is %llu (raise it with ulimit -n "
+                "or LimitNOFILE= to serve more)\n",
+                settings.max_connections, fit, static_cast<unsigned long long>(limit));
+    settings.max_connections = fit;
+    return true;
+}
+
+std::string reserve_summary(const roost::Settings& settings) {
+    std::vector<roost::ReservePart> parts = roost::core_reserve(settings.limits);
+    for (roost::ReservePart& p : roost::platform_reserve(settings)) parts.push_back(std::move(p));
+    std::sort(parts.begin(), parts.end(), [](const auto& a, const auto& b) { return a.bytes > b.bytes; });
+    std::string s = std::to_string(roost::total_bytes(parts) >> 20) + " MiB; most of it " + parts[0].what + " " +
+                    std::to_string(parts[0].bytes >> 20) + " MiB";
+    return s;
+}
+
+// The core's reservation was checked with the settings; the platform adds
+// its request buffers. Together they stay within kMaxReserve.
+bool fit_memory(const roost::Settings& settings) {
+    std::vector<roost::ReservePart> parts = roost::core_reserve(settings.limits);
+    for (roost::ReservePart& p : roost::platform_reserve(settings)) parts.push_back(std::move(p));
+    if (roost::total_bytes(parts) <= roost::kMaxReserve) {
+        return true;
+    }
+    std::fprintf(stderr, "roost: the settings would reserve %s, more than %llu MiB\n",
+                 reserve_summary(settings).c_str(), static_cast<unsigned long long>(roost::kMaxReserve >> 20));
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -76,6 +127,9 @@ int main(int argc, char** argv) {
     }
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
     lws_set_log_level(lws_levels(settings.log_level), lws_log);
+    if (!fit_open_files(settings) || !fit_memory(settings)) {
+        return 2;
+    }
 
     // Before mbedTLS allocates anything: two record buffers per TLS
     // connection, one per connection slot.
@@ -99,9 +153,18 @@ int main(int argc, char** argv) {
     }
 
     roost::Server server;
-    if (!server.start(settings, tls, err)) {
-        std::fprintf(stderr, "roost: %s\n", err.c_str());
-        return server.failure_exit();
+    try {
+        if (!server.start(settings, tls, err)) {
+            std::fprintf(stderr, "roost: %s\n", err.c_str());
+            return server.failure_exit();
+        }
+    } catch (const std::bad_alloc&) {
+        // fit_memory() bounds the reservation; a machine with less memory
+        // than that (no overcommit, a small board) still says so cleanly.
+        std::fprintf(stderr, "roost: this machine could not give the memory the settings reserve (%s); "
+                             "lower max_rooms, ring_bytes, max_sessions or rooms_per_session\n",
+                     reserve_summary(settings).c_str());
+        return 2;
     }
     std::printf("roost: %s\n", server.reserved_report().c_str());
     g_server = &server;

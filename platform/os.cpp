@@ -1,5 +1,8 @@
 #include "platform/os.h"
 
+#include <sys/resource.h>
+#include <unistd.h>
+
 #include <sys/random.h>
 #include <unistd.h>
 
@@ -57,6 +60,24 @@ std::uint64_t resident_bytes() {
     std::fclose(f);
     const long page = sysconf(_SC_PAGESIZE);
     return got == 2 && page > 0 ? resident * static_cast<std::uint64_t>(page) : 0;
+}
+
+std::uint64_t physical_bytes() {
+    const long pages = sysconf(_SC_PHYS_PAGES);
+    const long size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? static_cast<std::uint64_t>(pages) * static_cast<std::uint64_t>(size) : 0;
+}
+
+std::uint64_t raise_open_files(std::uint64_t want) {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    rlim_t target = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? static_cast<rlim_t>(want) : rl.rlim_max;
+    if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= target) {
+        return rl.rlim_cur == RLIM_INFINITY ? want : static_cast<std::uint64_t>(rl.rlim_cur);
+    }
+    rl.rlim_cur = target;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0 && getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    return static_cast<std::uint64_t>(rl.rlim_cur);
 }
 
 } // namespace roost

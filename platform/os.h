@@ -32,4 +32,11 @@ public:
 // This process's resident memory in bytes (/proc/self/statm), 0 if unknown.
 std::uint64_t resident_bytes();
 
+// Physical memory of the machine in bytes, 0 if unknown.
+std::uint64_t physical_bytes();
+
+// The open-file limit, raised from its soft to its hard value (at most
+// `want`): returns the soft limit in force afterwards, 0 if unknown.
+std::uint64_t raise_open_files(std::uint64_t want);
+
 } // namespace roost

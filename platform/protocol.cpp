@@ -17,24 +17,22 @@ namespace {
 
 Runtime& runtime_of(struct lws* wsi) { return *static_cast<Runtime*>(lws_context_user(lws_get_context(wsi))); }
 
-// Cross-site WebSocket hijacking: a browser always sends Origin. Allowed:
-// no Origin (devices, scripts), an Origin whose host:port is the request's
-// Host (the page itself), or one on the allow-list ("*" allows any).
+// Cross-site WebSocket hijacking and DNS rebinding: a browser always sends
+// Origin, and it must be the page as served from this machine's own names
+// and addresses (or the origins setting): comparing it with the request's
+// Host would let a page on a rebound name in. No Origin (devices, scripts):
+// allowed.
 bool origin_allowed(Runtime& rt, struct lws* wsi) {
-    char origin[256], host[256];
-    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) <= 0) {
+    char origin[256];
+    const int n = lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN);
+    if (n == 0) {
         return true;
     }
-    for (const std::string& o : rt.settings.origins) {
-        if (o == "*" || o == origin) {
-            return true;
-        }
+    if (n > 0 && rt.origins.allowed(std::string_view(origin, static_cast<std::size_t>(n)))) {
+        return true;
     }
-    if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0) {
-        return false;
-    }
-    const char* p = std::strstr(origin, "://");
-    return p != nullptr && std::strcmp(p + 3, host) == 0;
+    rt.log_refused_origin(n > 0 ? origin : "(too long)");
+    return false;
 }
 
 int ws_filter(Runtime& rt, struct lws* wsi) {
@@ -44,7 +42,6 @@ int ws_filter(Runtime& rt, struct lws* wsi) {
         return 1; // WebSocket only on /ws
     }
     if (!origin_allowed(rt, wsi)) {
-        rt.counters.origin_refused++;
         rt.counters.ws_refused++;
         return 1;
     }
@@ -67,7 +64,30 @@ int ws_established(Runtime& rt, struct lws* wsi, Conn& c) {
     rt.counters.ws_accepted++;
     rt.session_wsi[c.sid - 1] = wsi;
     rt.write_asked[c.sid - 1] = 0;
+    c.rx_paused = false;
+    // A socket that never says hello must not keep its session slot.
+    lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(rt.settings.handshake_timeout_s) * LWS_US_PER_SEC);
     return 0;
+}
+
+int ws_timer(Runtime& rt, Conn& c) {
+    if (c.sid != 0 && !rt.broker.said_hello(c.sid)) {
+        rt.counters.hello_timeouts++;
+        rt.broker.shut(c.sid, CloseCode::policy, "no hello within handshake_timeout_s");
+    }
+    return 0;
+}
+
+// Backpressure: while the session's answers (acks, errors) are waiting to
+// be written, its next frames are not read, so every frame's answer fits
+// (Broker::can_take_frame). Reading resumes once WRITEABLE drained them.
+void pace_reading(Runtime& rt, struct lws* wsi, Conn& c) {
+    const bool room = rt.broker.can_take_frame(c.sid);
+    if (room == c.rx_paused) {
+        c.rx_paused = !room;
+        lws_rx_flow_control(wsi, room ? 1 : 0);
+        if (!room) rt.counters.rx_paused++;
+    }
 }
 
 void release_frag(Runtime& rt, Conn& c) {
@@ -100,6 +120,7 @@ int ws_receive(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_
             return close_with(wsi, 1009, "frame too large");
         }
         rt.broker.on_frame(c.sid, in, len);
+        pace_reading(rt, wsi, c);
         return 0;
     }
     if (c.frag_len + len > max) {
@@ -119,6 +140,7 @@ int ws_receive(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_
     if (last) {
         rt.broker.on_frame(c.sid, rt.pool.data(c.frag - 1), c.frag_len);
         release_frag(rt, c);
+        pace_reading(rt, wsi, c);
     }
     return 0;
 }
@@ -139,7 +161,9 @@ int ws_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
         c.close_started = true;
         return close_with(wsi, code, code == 4008 ? "slow consumer" : code == 1001 ? "shutdown" : "policy");
     }
-    rt.durable(); // fsync = always: nothing leaves that acknowledges unsynced history
+    // fsync = always: nothing leaves that acknowledges unsynced history;
+    // while the disk refuses syncs, nothing leaves (journal_synced wakes us).
+    if (!rt.durable()) return 0;
     Frame f;
     if (rt.broker.next_frame(c.sid, f)) {
         // The core guarantees LWS_PRE (its headroom) writable bytes before f.data.
@@ -147,6 +171,7 @@ int ws_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
             return -1;
         }
     }
+    if (c.rx_paused) pace_reading(rt, wsi, c);
     if (rt.broker.has_pending(c.sid)) {
         rt.wake(c.sid);
         return 0;
@@ -217,6 +242,9 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
     case LWS_CALLBACK_CLOSED:
         ws_closed(rt, *c);
         return 0;
+    case LWS_CALLBACK_TIMER:
+        if (c == nullptr) return 0;
+        return c->kind == ConnKind::ws ? ws_timer(rt, *c) : http_timer(rt, wsi, *c);
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     }

@@ -8,26 +8,40 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 namespace roost {
 
 namespace {
-// Pool buffers hold one HTTP response (a room's whole history at most), one
-// request body, or one reassembled WebSocket frame.
+// Pool buffers hold one HTTP response, one request body, or one
+// reassembled WebSocket frame: sized for the largest of each that the
+// limits allow, so no answer is ever cut (the writers still check).
 std::uint32_t pool_buffer_size(const CoreLimits& l) {
-    std::uint32_t n = l.ring_bytes + 4096;
-    if (n < l.max_body + LWS_PRE) n = l.max_body + LWS_PRE;
-    if (n < l.max_frame + LWS_PRE) n = l.max_frame + LWS_PRE;
-    return n;
+    std::uint64_t n = std::uint64_t{l.ring_bytes} + l.ring_msgs + 512; // a room's whole history, with commas
+    n = std::max<std::uint64_t>(n, 64 + std::uint64_t{l.max_rooms} * 128); // GET /api/rooms
+    n = std::max<std::uint64_t>(n, kMetricsFixed + std::uint64_t{l.max_rooms} * 80); // /metrics
+    n = std::max<std::uint64_t>(n, std::uint64_t{l.max_body} + LWS_PRE);
+    n = std::max<std::uint64_t>(n, std::uint64_t{l.max_frame} + LWS_PRE);
+    return static_cast<std::uint32_t>(n);
 }
 } // namespace
+
+std::vector<ReservePart> platform_reserve(const Settings& s) {
+    const std::uint64_t slots = std::uint64_t{s.max_connections} + Runtime::kOverflowSlots;
+    return {
+        {"the request buffers (ring_bytes, max_rooms, max_body, max_frame)",
+         std::uint64_t{kPoolBuffers} * pool_buffer_size(s.limits)},
+        {"max_connections (request scratch)", slots * sizeof(HttpScratch)},
+    };
+}
 
 Runtime::Runtime(const Settings& s, const TlsMaterial& t, Clock& c, Random& random)
     : settings(s), tls(t), clock(c), gate(s), broker(s.limits, c, random, *this), post_decoder(s.limits),
       limiter(s.limits.max_addresses), session_wsi(s.limits.max_sessions, nullptr),
       write_asked(s.limits.max_sessions, 0),
-      pool(16, pool_buffer_size(s.limits)), scratch(s.max_connections + kOverflowSlots),
+      pool(kPoolBuffers, pool_buffer_size(s.limits)), scratch(s.max_connections + kOverflowSlots),
       sse_by_room(s.limits.max_rooms),
       conn_slots(s.max_connections + kOverflowSlots) {
     for (auto& v : sse_by_room) {
@@ -143,6 +157,20 @@ void Runtime::tls_closed_unserved(const ConnSlot& slot) {
     tls_log_suppressed = 0;
 }
 
+void Runtime::log_refused_origin(const char* origin) {
+    counters.origin_refused++;
+    const std::uint64_t now = clock.now_ms();
+    if (last_origin_log_ms != 0 && now - last_origin_log_ms < 60000) {
+        ++origin_log_suppressed;
+        return;
+    }
+    lwsl_warn("refused a browser request from Origin %s (%llu more since the last report); if the page is served "
+              "under that name, add it to the origins setting\n",
+              origin, static_cast<unsigned long long>(origin_log_suppressed));
+    last_origin_log_ms = now;
+    origin_log_suppressed = 0;
+}
+
 void Runtime::release_slot(ConnSlot& slot) {
     if (slot.used) {
         if (slot.tls && !slot.served) {
@@ -162,6 +190,37 @@ void Runtime::on_wsi_destroy(struct lws* wsi) {
     } else if (accepting >= 0 && conn_slots[static_cast<std::size_t>(accepting)].wsi == wsi) {
         release_slot(conn_slots[static_cast<std::size_t>(accepting)]);
         accepting = -1;
+    }
+}
+
+bool Runtime::durable() {
+    if (journal == nullptr || !journal->must_sync_before_reply()) return true;
+    // A failing disk is retried by Server::sync_journal once a second, not
+    // at every write.
+    if (!journal->failing()) {
+        const bool ok = journal->sync();
+        journal_synced(ok);
+        if (ok) return true;
+    }
+    waiting_for_disk = true;
+    return false;
+}
+
+void Runtime::journal_synced(bool ok) {
+    if (!ok && !journal_failing_logged) {
+        std::fprintf(stderr, "roost: journal: the disk refused a sync (%s); acknowledgements wait and posts are "
+                             "refused (507) until it takes writes again\n", std::strerror(errno));
+        journal_failing_logged = true;
+    } else if (ok && journal_failing_logged) {
+        std::fprintf(stderr, "roost: journal: the disk takes writes again (%llu syncs failed in all)\n",
+                     static_cast<unsigned long long>(journal->stats().sync_failures));
+        journal_failing_logged = false;
+    }
+    if (ok && waiting_for_disk) {
+        waiting_for_disk = false;
+        for (SessionId s = 1; s <= session_wsi.size(); ++s) write_asked[s - 1] = 0;
+        static const lws_protocols roost = roost_protocol(); // matched by callback and name
+        lws_callback_on_writable_all_protocol(context, &roost);
     }
 }
 

@@ -7,10 +7,12 @@
 
 #include "broker/broker.h"
 #include "broker/rate_limit.h"
+#include "broker/reserve.h"
 #include "broker/settings.h"
 #include "platform/certs.h"
 #include "platform/conn.h"
 #include "platform/free_list.h"
+#include "platform/http_rules.h"
 #include "platform/journal.h"
 #include "platform/mqtt_bridge.h"
 
@@ -60,12 +62,20 @@ private:
     FreeList free_;
 };
 
+// Bytes /metrics needs besides its per-room lines (about 60 series).
+inline constexpr std::uint32_t kMetricsFixed = 16 * 1024;
+
+// Requests served at once: each holds one pool buffer while it is answered.
+inline constexpr std::uint32_t kPoolBuffers = 16;
+
 struct Counters {
     std::uint64_t http_requests = 0, http_errors = 0, http_posts = 0, http_rate_limited = 0;
     std::uint64_t ws_accepted = 0, ws_refused = 0, ws_closed_too_large = 0;
     std::uint64_t sse_streams = 0, sse_events = 0;
     std::uint64_t tls_handshake_failures = 0, origin_refused = 0;
     std::uint64_t bytes_in = 0;
+    std::uint64_t hello_timeouts = 0; // WebSockets closed for saying no hello in time
+    std::uint64_t rx_paused = 0;      // times a session's reading paused for its answers to drain
 };
 
 // The configured tokens, as the core asks about them (WebSocket hello, join,
@@ -79,6 +89,10 @@ public:
 private:
     const Settings& settings_;
 };
+
+// What Runtime reserves besides the core (the request buffers and
+// scratches), as parts of the start-up reservation (broker/reserve.h).
+std::vector<ReservePart> platform_reserve(const Settings& s);
 
 class Runtime final : public Transport {
 public:
@@ -98,13 +112,23 @@ public:
     // fsync = always: syncs the journal if it holds unsynced writes, so the
     // reply about to be written acknowledges only durable history. Every
     // write path that can carry an ack calls it first: one sync serves every
-    // message stored since the last one (group commit).
-    void durable() {
-        if (journal != nullptr && journal->must_sync_before_reply()) journal->sync();
-    }
+    // message stored since the last one (group commit). False while the disk
+    // refuses syncs: the caller writes nothing now (no ack may leave for
+    // data the disk refused) and is woken when a retry succeeds
+    // (journal_synced).
+    [[nodiscard]] bool durable();
+    // The outcome of a journal sync: logs the change between failing and
+    // working (once each way), and when the disk takes writes again wakes
+    // every connection whose answers waited for it.
+    void journal_synced(bool ok);
+
+    // A WebSocket or post refused for its Origin: one log line a minute at
+    // most, saying how to allow a name the page is really served under.
+    void log_refused_origin(const char* origin);
 
     const Settings& settings;
     const TlsMaterial& tls;
+    OriginPolicy origins; // set by Server::start once the ports are bound
     Clock& clock;
     TokenGate gate;
     Broker broker;
@@ -129,6 +153,9 @@ public:
     // Beyond those, and beyond max_per_address from one address, the
     // connection is closed at accept.
     static constexpr std::uint32_t kOverflowSlots = 32;
+    // Descriptors the broker keeps besides its connections: listeners,
+    // journal, MQTT link, lws's event pipe and epoll, the C library's.
+    static constexpr std::uint32_t kOwnFiles = 64;
     struct ConnSlot {
         bool used = false;
         std::uint8_t addr[16] = {};
@@ -141,6 +168,7 @@ public:
     // succeeded).
     void note_request(struct lws* wsi);
     std::uint64_t last_tls_log_ms = 0, tls_log_suppressed = 0;
+    std::uint64_t last_origin_log_ms = 0, origin_log_suppressed = 0;
     void release_slot(ConnSlot& slot);
     void tls_closed_unserved(const ConnSlot& slot);
     std::vector<ConnSlot> conn_slots;
@@ -149,6 +177,8 @@ public:
     std::uint64_t refused_per_address = 0, refused_full = 0;
     struct lws_context* context = nullptr;
     bool shutting_down = false;
+    bool waiting_for_disk = false; // some answer is held until a sync succeeds
+    bool journal_failing_logged = false;
 };
 
 } // namespace roost

@@ -142,8 +142,9 @@ void schedule_wakeup(lws_context* ctx, std::uint64_t due_ms) {
     wake_in(ctx, delay);
 }
 
-// lws does not say why a listener failed; binding a probe socket the same
-// way does ("Address already in use", "Permission denied", ...).
+// Why a listener on bind:port cannot be had ("Address already in use",
+// "Permission denied", "Cannot assign requested address", ...), found by
+// binding a probe socket the same way; empty when it can.
 std::string why_listen_fails(const std::string& bind, int port) {
     sockaddr_storage ss{};
     socklen_t len = 0;
@@ -168,13 +169,23 @@ std::string why_listen_fails(const std::string& bind, int port) {
     } else {
         return "'" + bind + "' is not an IPv4 or IPv6 address of this machine";
     }
-    const int fd = socket(family, SOCK_STREAM, 0);
+    int fd = socket(family, SOCK_STREAM, 0);
+    if (fd < 0 && bind.empty() && errno == EAFNOSUPPORT) {
+        // A kernel without IPv6: every address is every IPv4 address.
+        ss = sockaddr_storage{};
+        auto* a4 = reinterpret_cast<sockaddr_in*>(&ss);
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons(static_cast<uint16_t>(port));
+        a4->sin_addr.s_addr = htonl(INADDR_ANY);
+        len = sizeof *a4;
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+    }
     if (fd < 0) {
         return std::strerror(errno);
     }
     const int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    std::string why = "unknown reason";
+    std::string why;
     if (::bind(fd, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
         why = std::strerror(errno);
     }
@@ -202,6 +213,9 @@ bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string
     info.user = rt_.get();
     info.timeout_secs = static_cast<unsigned int>(settings.handshake_timeout_s);
     info.pt_serv_buf_size = 8192;
+    // lws sizes its descriptor tables from the open-file limit, which
+    // main() raised to the hard limit; they need only this many entries.
+    info.fd_limit_per_thread = settings.max_connections + Runtime::kOverflowSlots + Runtime::kOwnFiles;
     info.options = LWS_SERVER_OPTION_EXPLICIT_VHOSTS | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.gid = static_cast<gid_t>(-1);
     info.uid = static_cast<uid_t>(-1);
@@ -248,14 +262,28 @@ bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string
             v.server_ssl_private_key_mem = tls.key_pem.data();
             v.server_ssl_private_key_mem_len = static_cast<unsigned int>(tls.key_pem.size());
         }
+        // lws logs a bind that fails and goes on without the listener (it
+        // retries an address that may appear later), so try the address
+        // first: a listener that cannot be had stops the broker (exit 1).
+        const std::string where = (settings.bind.empty() ? std::string("*") : settings.bind) + ":" +
+                                  std::to_string(l.port) + " (" + l.name + "): ";
+        if (const std::string why = why_listen_fails(settings.bind, l.port); !why.empty()) {
+            err = "cannot listen on " + where + why;
+            return false;
+        }
         struct lws_vhost* vh = lws_create_vhost(context_, &v);
-        if (vh == nullptr) {
-            err = std::string("cannot listen on ") + (settings.bind.empty() ? "*" : settings.bind) + ":" +
-                  std::to_string(l.port) + " (" + l.name + "): " + why_listen_fails(settings.bind, l.port);
+        if (vh == nullptr || lws_get_vhost_listen_port(vh) <= 0) {
+            const std::string why = why_listen_fails(settings.bind, l.port);
+            err = "cannot listen on " + where + (why.empty() ? "libwebsockets could not open the listener" : why);
             return false;
         }
         *l.bound = lws_get_vhost_listen_port(vh);
     }
+    // The page's own origins: every name and address of this machine (those
+    // the certificate carries) and the bound address, on the bound ports.
+    std::vector<std::string> names = certificate_names();
+    if (!settings.bind.empty()) names.push_back("IP:" + settings.bind);
+    rt_->origins.set(names, http_port_, https_port_, settings.origins);
     if (rt_->mqtt.enabled()) {
         // The bridge's client connection: a vhost of its own for its client
         // TLS settings (the CA that signs the MQTT broker, our certificate).
@@ -291,8 +319,8 @@ bool Server::open_journal(const Settings& settings, std::string& err) {
         return true;
     }
     const CoreLimits& l = settings.limits;
-    const JournalGeometry g{l.max_rooms, l.ring_bytes,    l.max_nicks,  l.reads_per_room,
-                            l.max_key,   l.max_reminders, l.max_watches};
+    const JournalGeometry g{l.max_rooms, l.ring_bytes,    l.max_nicks,   l.reads_per_room,
+                            l.max_key,   l.max_reminders, l.max_watches, max_event_bytes(l)};
     const FsyncPolicy policy = settings.fsync == "always"  ? FsyncPolicy::always
                                : settings.fsync == "never" ? FsyncPolicy::never
                                                            : FsyncPolicy::batch;
@@ -317,18 +345,20 @@ bool Server::open_journal(const Settings& settings, std::string& err) {
 
 // The batch policy's group commit: unsynced writes are synced fsync_ms after
 // the previous sync (always: before each reply, see Runtime::durable; at
-// the end of every pass too).
+// the end of every pass too). While the disk refuses syncs, one retry a
+// second; the first that succeeds releases what waited for it.
 std::uint64_t Server::sync_journal() {
     DiskJournal* j = rt_->journal.get();
     if (j == nullptr || j->policy() == FsyncPolicy::never) return UINT64_MAX;
     const std::uint64_t now = g_clock.now_ms();
-    if (j->dirty() && (j->policy() == FsyncPolicy::always || now >= last_sync_ms_ + rt_->settings.fsync_ms)) {
-        j->sync();
+    const std::uint64_t wait = j->failing() ? 1000 : rt_->settings.fsync_ms;
+    if (j->dirty() && (now >= last_sync_ms_ + wait || (j->policy() == FsyncPolicy::always && !j->failing()))) {
+        rt_->journal_synced(j->sync());
         last_sync_ms_ = now;
     } else if (!j->dirty()) {
         last_sync_ms_ = now;
     }
-    return j->dirty() ? last_sync_ms_ + rt_->settings.fsync_ms : UINT64_MAX;
+    return j->dirty() ? last_sync_ms_ + (j->failing() ? 1000 : rt_->settings.fsync_ms) : UINT64_MAX;
 }
 
 void Server::run() {
@@ -353,7 +383,9 @@ void Server::run() {
         alive = loop_pass(context_);
     }
     if (rt_->journal != nullptr) {
-        rt_->journal->sync(); // whatever the policy: a clean shutdown leaves nothing unsynced
+        // Whatever the policy: a clean shutdown leaves nothing unsynced (that
+        // the disk takes).
+        rt_->journal_synced(rt_->journal->sync());
     }
     rt_->mqtt.stop();
     loop_finish();

@@ -1,6 +1,7 @@
 // Tests for broker/settings.cpp and broker/settings_table.cpp: every flag
 // form, every key's bounds (driven by the table itself), config syntax,
 // tokens, origins, precedence and the checks across settings.
+#include "broker/reserve.h"
 #include "broker/settings.h"
 
 #include "tests/support/unit.h"
@@ -366,11 +367,16 @@ void checks_across_settings(void**) {
         {{"--tls-cert", "a.pem"}, "tls_cert and tls_key (--tls-cert, --tls-key) go together"},
         {{"--tls-key", "a.key"}, "go together"},
         {{"--http-port", "-1", "--https-port", "-1"}, "nothing to listen on"},
-        {{"--max-text", "11000"}, "ring_bytes 65536 cannot hold one message of max_text 11000 bytes: it needs at least "
-                                  "70096"},
+        {{"--max-text", "11000"}, "ring_bytes 65536 cannot hold one message of max_text 11000 bytes with "
+                                  "max_data_keys 16 x max_data_string 64 and max_cid 64: it needs at least 76064"},
+        // The documented minimum is refused with the defaults, and says why.
+        {{"--ring-bytes", "4096"}, "it needs at least"},
+        // The subscription table counts (it was left out once: bad_alloc).
+        {{"--max-sessions", "65536", "--rooms-per-session", "256", "--control-bytes", "8192"},
+         "most of it: max_sessions x rooms_per_session (subscriptions)"},
         {{"--max-text", "16000", "--ring-bytes", "200000"}, "max_frame 16384 cannot carry a say of max_text 16000"},
         {{"--max-text", "4096", "--max-body", "2048"}, "max_body 2048 is below max_text 4096"},
-        {{"--max-rooms", "4096", "--ring-bytes", "1048576"}, "the core would reserve 4"},
+        {{"--max-rooms", "4096", "--ring-bytes", "1048576"}, "the settings would reserve 4"},
         {{"--max-key", "16", "--token", "t 0123456789abcdefg rooms=a"}, "token t: its secret is longer than max_key"},
     };
     for (const BadCase& c : cases) {
@@ -379,8 +385,20 @@ void checks_across_settings(void**) {
     }
     Settings s;
     expect_action(
-        parse({"--max-text", "11000", "--ring-bytes", "70096", "--max-frame", "12024", "--max-body", "11000"}, s),
+        parse({"--max-text", "11000", "--ring-bytes", "76064", "--max-frame", "11512", "--max-body", "11000"}, s),
         ArgsAction::run, "exactly enough");
+    // The answer to one frame fits the smallest control buffer with the
+    // longest cid the table allows, so reading a session can always resume.
+    roost::CoreLimits widest;
+    widest.max_cid = roost::kMaxCidBound;
+    assert_true(roost::reply_reserve_bytes(widest) <= 1024);
+    // Every documented bound is reachable: the smallest ring with the
+    // smallest message, the smallest control buffer with short cids.
+    Settings small;
+    expect_action(parse({"--ring-bytes", "4096", "--max-text", "16", "--max-data-keys", "0", "--max-cid", "16",
+                         "--control-bytes", "1024"},
+                        small),
+                  ArgsAction::run, "the minima");
     // The checks see the merged result: a file's tls_cert, a flag's tls_key.
     Settings merged;
     expect_action(conf("tls_cert = c.pem", merged), ArgsAction::run, "file");

@@ -28,13 +28,21 @@ def free_port():
 
 
 _checks = 0
+_failed = []
+# ROOST_E2E_KEEP_GOING=1: a failed check is printed and counted instead of
+# raised, so one run shows every failure (checks_exit() then fails the test).
+_keep_going = os.environ.get("ROOST_E2E_KEEP_GOING") == "1"
 
 
 def check(what, cond, detail=""):
     """One numbered check: prints `ok N - what`, or raises with the detail."""
     global _checks
     if not cond:
-        raise AssertionError("FAILED: %s %s" % (what, detail))
+        if not _keep_going:
+            raise AssertionError("FAILED: %s %s" % (what, detail))
+        _failed.append(what)
+        print("FAILED: %s %s" % (what, str(detail)[:600]), flush=True)
+        return
     _checks += 1
     print("ok %d - %s" % (_checks, what), flush=True)
 
@@ -43,11 +51,18 @@ def checks_passed():
     return _checks
 
 
+def checks_exit():
+    """The test's exit code: 0 when every check passed."""
+    print("%d checks passed, %d failed" % (_checks, len(_failed)))
+    return 1 if _failed else 0
+
+
 class Roost:
     """One running roost process."""
 
-    def __init__(self, binary, *args, data=None, bind="127.0.0.1", env=None):
+    def __init__(self, binary, *args, data=None, bind="127.0.0.1", env=None, wrap=None):
         self.binary = binary
+        self.wrap = list(wrap or [])  # a command that execs roost (prlimit ...)
         self.env = env
         self.tmp = tempfile.mkdtemp(prefix="roost-e2e-")
         # data=False: no data directory (history in memory only).
@@ -58,7 +73,8 @@ class Roost:
 
     def start(self):
         self.log = open(self.log_path, "w")
-        cmd = [self.binary, "--http-port", "0", "--https-port", "0"] + (["--data", self.data] if self.data else []) + self.args
+        cmd = self.wrap + [self.binary, "--http-port", "0", "--https-port", "0"] + \
+            (["--data", self.data] if self.data else []) + self.args
         env = dict(os.environ, **self.env) if self.env else None
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=subprocess.STDOUT, env=env)
         deadline = time.time() + 20
@@ -270,3 +286,96 @@ class RawWs:
                     return int.from_bytes(payload[:2], "big") if len(payload) >= 2 else 1005
         except (EOFError, OSError):
             return None
+
+
+class RawHttp:
+    """An HTTP/1.1 client on a plain socket that sends exactly the bytes it
+    is given (pipelined requests, odd headers, slow bodies) and parses every
+    response that comes back, so tests can check there is exactly one
+    complete answer per request and whether the server closed."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=5):
+        self.sock = socket.create_connection((host, port), timeout=timeout)
+        self.buf = b""
+        self.closed = False
+
+    def send(self, data):
+        self.sock.sendall(data if isinstance(data, bytes) else data.encode("latin-1"))
+
+    def _fill(self, deadline):
+        self.sock.settimeout(max(0.01, deadline - time.time()))
+        try:
+            chunk = self.sock.recv(65536)
+        except socket.timeout:
+            return False
+        except (ConnectionResetError, BrokenPipeError):
+            self.closed = True
+            return False
+        if not chunk:
+            self.closed = True
+            return False
+        self.buf += chunk
+        return True
+
+    def response(self, timeout=5, head=False):
+        """The next complete response as (status, headers dict with lower-case
+        names, body bytes), or None when none arrives (closed or timed out).
+        `head`: the request was HEAD (no body follows whatever the length)."""
+        deadline = time.time() + timeout
+        while b"\r\n\r\n" not in self.buf:
+            if self.closed or time.time() > deadline or not self._fill(deadline):
+                if self.closed or time.time() > deadline:
+                    return None
+        head_bytes, rest = self.buf.split(b"\r\n\r\n", 1)
+        lines = head_bytes.decode("latin-1").split("\r\n")
+        status = int(lines[0].split(" ")[1])
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            headers[name.strip().lower()] = value.strip()
+        length = 0 if head or status in (204, 304) else int(headers.get("content-length", "0"))
+        while len(rest) < length:
+            self.buf = head_bytes + b"\r\n\r\n" + rest
+            if self.closed or time.time() > deadline or not self._fill(deadline):
+                return None
+            head_bytes, rest = self.buf.split(b"\r\n\r\n", 1)
+        body, self.buf = rest[:length], rest[length:]
+        return status, headers, body
+
+    def extra(self, timeout=0.5):
+        """Bytes that arrive after the responses read so far (should be none)."""
+        deadline = time.time() + timeout
+        while time.time() < deadline and self._fill(deadline):
+            pass
+        extra, self.buf = self.buf, b""
+        return extra
+
+    def wait_closed(self, timeout=5):
+        """True once the server has closed the connection (EOF or reset)."""
+        deadline = time.time() + timeout
+        while not self.closed and time.time() < deadline:
+            self._fill(deadline)
+        return self.closed
+
+    def close(self):
+        self.sock.close()
+
+
+def json_error(resp):
+    """The (status, code) of a documented JSON error response, or None when
+    the response is not one: content type application/json and a body that
+    is exactly {"error":{"code":..., "message":...}}."""
+    if resp is None:
+        return None
+    status, headers, body = resp
+    if not headers.get("content-type", "").startswith("application/json"):
+        return None
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    err = doc.get("error") if isinstance(doc, dict) else None
+    if not isinstance(err, dict) or set(doc) != {"error"} or not isinstance(err.get("code"), str) \
+            or not isinstance(err.get("message"), str):
+        return None
+    return status, err["code"]

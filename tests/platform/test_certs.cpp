@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -101,10 +102,20 @@ void certificate_extensions_fit_phones(void**) {
     assert_int_equal(mbedtls_x509_crt_check_extended_key_usage(&crt.c, MBEDTLS_OID_SERVER_AUTH,
                                                                MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)),
                      0);
-    // iOS refuses server certificates valid for more than 825 days.
-    const int days = (crt.c.valid_to.year - crt.c.valid_from.year) * 365 +
-                     (crt.c.valid_to.mon - crt.c.valid_from.mon) * 30 + (crt.c.valid_to.day - crt.c.valid_from.day);
-    assert_in_range(days, 820, 830);
+    // iOS refuses server certificates valid for more than 825 days: the
+    // lifetime is measured from notBefore, to the second.
+    auto seconds = [](const mbedtls_x509_time& t) {
+        std::tm tm{};
+        tm.tm_year = t.year - 1900;
+        tm.tm_mon = t.mon - 1;
+        tm.tm_mday = t.day;
+        tm.tm_hour = t.hour;
+        tm.tm_min = t.min;
+        tm.tm_sec = t.sec;
+        return static_cast<long long>(timegm(&tm));
+    };
+    assert_int_equal(seconds(crt.c.valid_to) - seconds(crt.c.valid_from), 825LL * 86400);
+    assert_int_equal(seconds(ca.c.valid_to) - seconds(ca.c.valid_from), 3650LL * 86400);
     assert_int_equal(mbedtls_pk_get_type(&crt.c.pk), MBEDTLS_PK_ECKEY);
 }
 

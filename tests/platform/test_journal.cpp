@@ -6,6 +6,7 @@
 #include "platform/journal.h"
 #include "tests/support/unit.h"
 
+#include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
 #include <memory>
@@ -33,7 +34,8 @@ roost::CoreLimits small_limits() {
 }
 
 roost::JournalGeometry geometry(const roost::CoreLimits& l) {
-    return {l.max_rooms, l.ring_bytes, l.max_nicks, l.reads_per_room, l.max_key, l.max_reminders, l.max_watches};
+    return {l.max_rooms,     l.ring_bytes,   l.max_nicks, l.reads_per_room, l.max_key, l.max_reminders,
+            l.max_watches, 2048};
 }
 
 // One broker with its journal in `dir`.
@@ -313,6 +315,64 @@ void recycled_slot_forgets_the_old_room(void**) {
 
 } // namespace
 
+int refuse_sync(int) {
+    errno = EIO;
+    return -1;
+}
+
+// Zeroes every copy of `text` in the file, as a disk that lost the pages
+// of a failed write would.
+void lose(const std::string& path, const std::string& text) {
+    const int fd = open(path.c_str(), O_RDWR);
+    assert_true(fd >= 0);
+    std::string all(static_cast<std::size_t>(lseek(fd, 0, SEEK_END)), '\0');
+    assert_int_equal(pread(fd, all.data(), all.size(), 0), static_cast<ssize_t>(all.size()));
+    int hits = 0;
+    for (std::size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1), ++hits) {
+        const std::string zeros(text.size(), '\0');
+        assert_int_equal(pwrite(fd, zeros.data(), zeros.size(), static_cast<off_t>(at)), static_cast<ssize_t>(zeros.size()));
+    }
+    assert_true(hits > 0);
+    close(fd);
+}
+
+// A sync the disk refuses: no write is taken after it (so nothing new is
+// acknowledged), sync() keeps failing while the disk does, and the first
+// one that succeeds writes again what was written since the last good sync
+// (the pages a failed fdatasync may have dropped).
+void refused_sync_holds_and_recovers(void**) {
+    const std::string dir = temp_dir();
+    {
+        Node n(dir);
+        assert_true(n.ok);
+        n.post("lab", "first, synced");
+        assert_true(n.journal->sync());
+        n.post("lab", "second, written before the disk failed");
+        n.journal->set_sync_fn(refuse_sync);
+        assert_false(n.journal->sync());
+        assert_true(n.journal->failing());
+        assert_true(n.journal->dirty());
+        assert_true(n.journal->must_sync_before_reply() == false); // batch; the check is the policy's
+        roost::PostResult r;
+        assert_int_equal(static_cast<int>(n.broker->post("lab", "dev", roost::MsgKind::device, "third", {}, {}, r)),
+                         static_cast<int>(Errc::disk_full));
+        assert_int_equal(n.broker->find_room("lab")->ring->head(), 2); // the refused post changed nothing
+        assert_false(n.journal->sync());                                // still refused
+        assert_int_equal(n.journal->stats().sync_failures, 2);
+        lose(dir + "/history.roost", "second, written before the disk failed");
+        n.journal->set_sync_fn(nullptr);
+        assert_true(n.journal->sync());
+        assert_false(n.journal->failing());
+        assert_int_equal(n.post("lab", "third").seq, 3); // taken again
+        assert_true(n.journal->sync());
+    }
+    Node again(dir);
+    assert_true(again.ok);
+    assert_true(again.msg("lab", 2).find("second, written before the disk failed") != std::string::npos);
+    assert_true(again.msg("lab", 3).find("third") != std::string::npos);
+    remove_dir(dir);
+}
+
 int main() {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crc32c_known_values),
@@ -321,6 +381,7 @@ int main() {
         cmocka_unit_test(truncation_and_header_copies),
         cmocka_unit_test(refuses_foreign_future_resized_and_locked_files),
         cmocka_unit_test(recycled_slot_forgets_the_old_room),
+        cmocka_unit_test(refused_sync_holds_and_recovers),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }
