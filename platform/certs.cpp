@@ -115,9 +115,8 @@ bool key_pem(Key& key, std::string& out, std::string& err) {
     return true;
 }
 
-// "YYYYMMDDhhmmss" for now + days (UTC).
-std::string x509_time(long days) {
-    const std::time_t t = std::time(nullptr) + days * 86400L;
+// "YYYYMMDDhhmmss" (UTC).
+std::string x509_time(std::time_t t) {
     std::tm tm{};
     gmtime_r(&t, &tm);
     char buf[16];
@@ -125,7 +124,9 @@ std::string x509_time(long days) {
     return buf;
 }
 
-// Common fields of both certificates; signs and writes PEM.
+// Common fields of both certificates; signs and writes PEM. Valid for
+// `days` in all, from a day ago (a phone whose clock is behind still
+// accepts it): iOS counts notBefore to notAfter against its 825 days.
 bool sign(Random& rnd, Writer& w, Key& subject, Key& issuer, const std::string& subject_name,
           const std::string& issuer_name, long days, std::string& out, std::string& err) {
     unsigned char serial[16];
@@ -139,7 +140,10 @@ bool sign(Random& rnd, Writer& w, Key& subject, Key& issuer, const std::string& 
     if (rc == 0) rc = mbedtls_x509write_crt_set_serial_raw(&w.crt, serial, sizeof serial);
     if (rc == 0) rc = mbedtls_x509write_crt_set_subject_name(&w.crt, subject_name.c_str());
     if (rc == 0) rc = mbedtls_x509write_crt_set_issuer_name(&w.crt, issuer_name.c_str());
-    if (rc == 0) rc = mbedtls_x509write_crt_set_validity(&w.crt, x509_time(-1).c_str(), x509_time(days).c_str());
+    const std::time_t from = std::time(nullptr) - 86400L;
+    if (rc == 0) {
+        rc = mbedtls_x509write_crt_set_validity(&w.crt, x509_time(from).c_str(), x509_time(from + days * 86400L).c_str());
+    }
     if (rc == 0) rc = mbedtls_x509write_crt_set_subject_key_identifier(&w.crt);
     if (rc == 0) rc = mbedtls_x509write_crt_set_authority_key_identifier(&w.crt);
     unsigned char buf[4096];

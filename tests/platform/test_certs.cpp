@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -42,6 +43,22 @@ uint32_t verify(const std::string& ca_pem, const std::string& cert_pem, const ch
     uint32_t flags = 0;
     const int rc = mbedtls_x509_crt_verify(&crt.c, &ca.c, nullptr, name, &flags, nullptr, nullptr);
     return rc == 0 ? 0u : (flags == 0 ? 0xffffffffu : flags);
+}
+
+// A certificate time as seconds since the epoch (UTC).
+std::time_t as_time(const mbedtls_x509_time& t) {
+    std::tm tm{};
+    tm.tm_year = t.year - 1900;
+    tm.tm_mon = t.mon - 1;
+    tm.tm_mday = t.day;
+    tm.tm_hour = t.hour;
+    tm.tm_min = t.min;
+    tm.tm_sec = t.sec;
+    return timegm(&tm);
+}
+
+long validity_seconds(const mbedtls_x509_crt& c) {
+    return static_cast<long>(as_time(c.valid_to) - as_time(c.valid_from));
 }
 
 std::string make_temp_dir() {
@@ -101,10 +118,12 @@ void certificate_extensions_fit_phones(void**) {
     assert_int_equal(mbedtls_x509_crt_check_extended_key_usage(&crt.c, MBEDTLS_OID_SERVER_AUTH,
                                                                MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)),
                      0);
-    // iOS refuses server certificates valid for more than 825 days.
-    const int days = (crt.c.valid_to.year - crt.c.valid_from.year) * 365 +
-                     (crt.c.valid_to.mon - crt.c.valid_from.mon) * 30 + (crt.c.valid_to.day - crt.c.valid_from.day);
-    assert_in_range(days, 820, 830);
+    // iOS refuses server certificates valid for more than 825 days, counted
+    // from notBefore to notAfter; the CA is good for 10 years (3,650 days).
+    assert_int_equal(validity_seconds(crt.c), 825L * 86400);
+    assert_int_equal(validity_seconds(ca.c), 3650L * 86400);
+    const std::time_t now = std::time(nullptr);
+    assert_in_range(static_cast<unsigned long>(now - as_time(crt.c.valid_from)), 86400 - 60, 86400 + 60);
     assert_int_equal(mbedtls_pk_get_type(&crt.c.pk), MBEDTLS_PK_ECKEY);
 }
 
