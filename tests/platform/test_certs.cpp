@@ -122,9 +122,32 @@ void certificate_extensions_fit_phones(void**) {
     // from notBefore to notAfter; the CA is good for 10 years (3,650 days).
     assert_int_equal(validity_seconds(crt.c), 825L * 86400);
     assert_int_equal(validity_seconds(ca.c), 3650L * 86400);
+    assert_int_equal(roost::kServerCertificateDays, 825);
     const std::time_t now = std::time(nullptr);
     assert_in_range(static_cast<unsigned long>(now - as_time(crt.c.valid_from)), 86400 - 60, 86400 + 60);
     assert_int_equal(mbedtls_pk_get_type(&crt.c.pk), MBEDTLS_PK_ECKEY);
+}
+
+void kept_certificate_is_current_until_its_last_30_days(void**) {
+    std::string ca_key, ca_pem, key, cert, err;
+    assert_true(roost::make_local_ca("pi", ca_key, ca_pem, err));
+    assert_true(roost::issue_server_certificate(ca_key, ca_pem, {"DNS:localhost"}, key, cert, err));
+    Crt crt;
+    assert_int_equal(crt.parse(cert), 0);
+    const long long end = as_time(crt.c.valid_to);
+    const long long margin = roost::kServerCertificateRenewDays * 86400LL;
+    assert_true(roost::server_certificate_current(cert, std::time(nullptr)));
+    assert_true(roost::server_certificate_current(cert, end - margin - 1));
+    assert_false(roost::server_certificate_current(cert, end - margin));
+    assert_false(roost::server_certificate_current(cert, end + 1));
+    // One day longer than iOS accepts (what Roost made before): replaced.
+    std::string long_key, long_cert;
+    assert_true(roost::issue_server_certificate(ca_key, ca_pem, {"DNS:localhost"}, long_key, long_cert, err,
+                                                roost::kServerCertificateDays + 1));
+    assert_false(roost::server_certificate_current(long_cert, std::time(nullptr)));
+    assert_false(roost::server_certificate_current("", std::time(nullptr)));
+    assert_false(roost::server_certificate_current("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                                                   std::time(nullptr)));
 }
 
 void certificate_names_cover_the_contract(void**) {
@@ -165,6 +188,18 @@ void data_dir_keeps_and_reissues(void**) {
     assert_string_equal(third.ca_pem.c_str(), first.ca_pem.c_str());
     assert_string_not_equal(third.cert_pem.c_str(), first.cert_pem.c_str());
     assert_int_equal(verify(third.ca_pem, third.cert_pem, "localhost"), 0);
+
+    // The kept certificate has 20 days left: reissued at this start.
+    std::string ca_key = slurp(dir + "/ca.key"), short_key, short_cert;
+    assert_true(roost::issue_server_certificate(ca_key, third.ca_pem, roost::certificate_names(), short_key,
+                                                short_cert, err, 20));
+    std::ofstream(dir + "/server.crt") << short_cert;
+    std::ofstream(dir + "/server.key") << short_key;
+    roost::TlsMaterial fourth;
+    assert_true(roost::prepare_tls(s, fourth, err));
+    assert_true(fourth.issued);
+    assert_true(roost::server_certificate_current(fourth.cert_pem, std::time(nullptr)));
+    assert_string_equal(slurp(dir + "/server.crt").c_str(), fourth.cert_pem.c_str());
     remove_tree(dir);
     rmdir(dir.substr(0, dir.size() - 5).c_str());
 }
@@ -212,6 +247,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ca_signs_a_server_certificate_that_verifies),
         cmocka_unit_test(certificate_extensions_fit_phones),
+        cmocka_unit_test(kept_certificate_is_current_until_its_last_30_days),
         cmocka_unit_test(certificate_names_cover_the_contract),
         cmocka_unit_test(data_dir_keeps_and_reissues),
         cmocka_unit_test(memory_only_and_configured_files),
