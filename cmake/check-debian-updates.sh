@@ -31,7 +31,7 @@ fi
 # newest_in_suites PKG: "VERSION SUITE" of the newest source version in one
 # of DEBIAN_SUITES, or nothing.
 newest_in_suites() {
-    best= best_suite=
+    best='' best_suite=''
     # madison: " pkg | version | http://host/debian trixie/main Sources"
     apt-cache madison "$1" 2>/dev/null | awk -F'|' '$3 ~ /Sources/ {
         gsub(/ /, "", $2); split($3, w, " "); sub(/\/.*/, "", w[2]); print $2, w[2] }' >"$tmp/madison"
@@ -68,6 +68,7 @@ behind=0
 for pin in $(awk '!/^#/ && NF >= 6 { print $5 }' "$lock" | sort -u); do
     pkg=${pin%%=*}
     cur=${pin#*=}
+    # shellcheck disable=SC2046 # "VERSION SUITE", split on purpose
     set -- $(newest_in_suites "$pkg")
     if [ $# -lt 2 ]; then
         echo "$pkg: not found in $DEBIAN_SUITES (pinned $cur)"
@@ -86,12 +87,13 @@ for pin in $(awk '!/^#/ && NF >= 6 { print $5 }' "$lock" | sort -u); do
     # Checksums-Sha256 lines: " sha size file"
     sed -n '/^Checksums-Sha256:/,/^[^ ]/ s/^ \([0-9a-f]\{64\}\) [0-9]* \(.*\)$/\1 \2/p' "$tmp/stanza" >"$tmp/sums"
     upstream=$(printf %s "$new" | sed 's/^[0-9]*://; s/-[^-]*$//')
-    grep -v '^#' "$lock" | awk -v p="$pin" '$5 == p' | while read -r name version file sha deb url flag; do
+    grep -v '^#' "$lock" | awk -v p="$pin" '$5 == p' | while read -r name version file _sha _deb url flag; do
         case "$file" in
         *.debian.tar.*) kind='\.debian\.tar\.' ;;
         *.orig.tar.*) kind='\.orig\.tar\.' ;;
         *) echo "  $file: not a Debian tarball, left as is"; continue ;;
         esac
+        # shellcheck disable=SC2046 # "SHA256 FILE", split on purpose
         set -- $(grep "$kind" "$tmp/sums" | head -n1)
         if [ $# -lt 2 ]; then
             echo "  $file: $new has no such file (its Checksums-Sha256 lists: $(cut -d' ' -f2 "$tmp/sums" | tr '\n' ' '))"
