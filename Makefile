@@ -12,6 +12,7 @@
 #   make bench-full               the long comparison (rooms of 10/100/1,000, 10,000 idle connections)
 #   make bench-loop               poll() vs libuv event loop at 0-9,000 idle connections
 #   make fuzz [FUZZ_SECONDS=60]   libFuzzer run of the protocol decoder (clang)
+#   make tls-scan                 testssl.sh's full scan of the HTTPS port (docs/tls.md)
 #   make clean / distclean        remove Roost's builds / everything under build/
 #
 # lws runs on libuv's epoll loop by default (ROOST_WITH_LIBUV=ON; the numbers
@@ -34,7 +35,7 @@ endif
 V := $(if $(filter ON,$(ROOST_WITH_LIBUV)),,-poll)
 
 ALL_TARGETS := host $(CROSS_TARGETS)
-.PHONY: all run test cross cross-test clean distclean check-target bench bench-loop fuzz \
+.PHONY: all run test cross cross-test clean distclean check-target bench bench-loop fuzz tls-scan \
         $(addprefix deps-,$(ALL_TARGETS)) $(addprefix packages-,$(ALL_TARGETS))
 .DEFAULT_GOAL := all
 
@@ -139,6 +140,13 @@ fuzz: deps-host
 	@mkdir -p $(BUILD)/fuzz/corpus/decode
 	$(BUILD)/fuzz/tests/fuzz/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
 	    $(BUILD)/fuzz/corpus/decode tests/fuzz/corpus/decode
+
+# The full testssl.sh scan (every check, each cipher alone, GREASE) of the
+# release binary's HTTPS port on 127.0.0.1, offline; a couple of minutes.
+# `make test` runs the short form (e2e_tls_scan). Policy: docs/tls.md.
+tls-scan: all
+	@cmake/install-packages.sh test
+	/usr/bin/python3 tests/e2e/test_tls_scan.py $(BUILD)/host$(V)/roost --full
 
 clean:
 	rm -rf $(foreach d,host asan bench-host bench-loop $(CROSS_TARGETS),$(BUILD)/$(d) $(BUILD)/$(d)-poll) $(BUILD)/fuzz

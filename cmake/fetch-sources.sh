@@ -4,52 +4,39 @@
 # `optional` only when its library is one of the NAMEs (libuv for
 # ROOST_WITH_LIBUV=ON). A file already in DEST with the right checksum is
 # kept, so this costs nothing after the first run.
+# fetch-sources.sh --check-updates [--write]: see check-debian-updates.sh
+# (newer Debian revisions of the pinned packages, in both archives).
 #
 # On Debian the files come from the archive with `apt-get source
-# --download-only` (trixie's source suite, added when missing); elsewhere, or
-# when the archive no longer lists the pinned version, from Debian's pool
-# (which keeps the file) and then from the upstream URL.
+# --download-only`, from trixie's and trixie-security's source suites (added
+# when missing, see debian-archive.sh); elsewhere, or when the archive no
+# longer lists the pinned version, from Debian's pools, security archive
+# first (they keep the file), and then from the upstream URL.
 # Nothing fetched here is ever committed: DEST lives under build/.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+if [ "${1:-}" = --check-updates ]; then
+    shift
+    exec "$here/check-debian-updates.sh" "$@"
+fi
+. "$here/debian-archive.sh"
 lock="$here/sources.lock"
-dest=${1:?usage: fetch-sources.sh DEST [NAME...]}
+dest=${1:?usage: fetch-sources.sh DEST [NAME...] | --check-updates [--write]}
 shift
 wanted=" $* "
 mkdir -p "$dest"
 dest=$(cd "$dest" && pwd)
 
-as_root() {
-    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
-}
-
 verify() { # file sha256
     [ -f "$1" ] && echo "$2  $1" | sha256sum -c --status
-}
-
-# Make sure apt knows the trixie sources (Debian only, once).
-apt_ready=
-ensure_trixie_sources() {
-    [ -n "$apt_ready" ] && return 0
-    apt_ready=1
-    command -v apt-get >/dev/null 2>&1 || return 1
-    if ! grep -rqsE '^(deb-src .*trixie|Suites:.*trixie)' /etc/apt/sources.list /etc/apt/sources.list.d/ ||
-       ! grep -rqsE 'deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
-        echo "fetch-sources: adding a deb-src entry for Debian trixie (/etc/apt/sources.list.d/roost-trixie-src.sources)"
-        printf '%s\n' 'Types: deb-src' 'URIs: http://deb.debian.org/debian' 'Suites: trixie' \
-            'Components: main' 'Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg' |
-            as_root tee /etc/apt/sources.list.d/roost-trixie-src.sources >/dev/null
-        as_root apt-get update -qq || true
-    fi
-    return 0
 }
 
 fetched_pkgs=
 from_debian() { # pkg=version
     case " $fetched_pkgs " in *" $1 "*) return 0 ;; esac
     fetched_pkgs="$fetched_pkgs $1"
-    ensure_trixie_sources || return 1
+    ensure_debian_sources || return 1
     if ! apt-get source --download-only --print-uris "$1" >/dev/null 2>&1; then
         as_root apt-get update -qq || true
     fi
@@ -62,15 +49,19 @@ from_debian() { # pkg=version
     rm -rf "$tmp" "$tmp.log"
 }
 
-# Debian's pool keeps a file after its version has left the index (a newer
-# security upload replaced it, so `apt-get source pkg=version` finds nothing):
-# ask the pool for the pinned file itself.
+# Debian's pools keep a file after its version has left the index (a newer
+# upload replaced it, so `apt-get source pkg=version` finds nothing): ask
+# the security archive's pool, then the main archive's, for the file itself.
 from_pool() { # pkg=version file
-    src=${1%%=*}
-    case "$src" in lib?*) pool_dir=$(printf %s "$src" | cut -c1-4) ;; *) pool_dir=$(printf %s "$src" | cut -c1) ;; esac
-    echo "fetch-sources: downloading $2 from Debian's pool"
-    curl -fsSL --retry 2 -o "$dest/$2.part" "https://deb.debian.org/debian/pool/main/$pool_dir/$src/$2" &&
-        mv -f "$dest/$2.part" "$dest/$2"
+    for u in $(pool_urls "${1%%=*}" "$2"); do
+        echo "fetch-sources: downloading $u"
+        if curl -fsSL --retry 2 -o "$dest/$2.part" "$u"; then
+            mv -f "$dest/$2.part" "$dest/$2"
+            return 0
+        fi
+        rm -f "$dest/$2.part"
+    done
+    return 1
 }
 
 from_upstream() { # url file

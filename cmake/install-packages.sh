@@ -8,7 +8,7 @@ set -eu
 pkgs_for() {
     case "$1" in
     host) echo "build-essential cmake ninja-build patch xz-utils bzip2 curl ca-certificates wamerican" ;;
-    test) echo "curl procps python3 python3-websockets zbar-tools mosquitto mosquitto-clients openssl" ;;
+    test) echo "curl procps python3 python3-websockets zbar-tools mosquitto mosquitto-clients openssl testssl.sh" ;;
     browser) echo "chromium fonts-dejavu-core" ;;
     bench) echo "python3 procps util-linux mosquitto mosquitto-clients" ;;
     node) echo "nodejs npm" ;;

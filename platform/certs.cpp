@@ -115,7 +115,7 @@ bool key_pem(Key& key, std::string& out, std::string& err) {
     return true;
 }
 
-// "YYYYMMDDhhmmss" (UTC) of t.
+// "YYYYMMDDhhmmss" (UTC).
 std::string x509_time(std::time_t t) {
     std::tm tm{};
     gmtime_r(&t, &tm);
@@ -124,7 +124,21 @@ std::string x509_time(std::time_t t) {
     return buf;
 }
 
-// Common fields of both certificates; signs and writes PEM.
+// A certificate time (UTC) as seconds since the epoch.
+long long seconds_since_epoch(const mbedtls_x509_time& t) {
+    std::tm tm{};
+    tm.tm_year = t.year - 1900;
+    tm.tm_mon = t.mon - 1;
+    tm.tm_mday = t.day;
+    tm.tm_hour = t.hour;
+    tm.tm_min = t.min;
+    tm.tm_sec = t.sec;
+    return static_cast<long long>(timegm(&tm));
+}
+
+// Common fields of both certificates; signs and writes PEM. Valid for
+// `days` in all, from a day ago (a phone whose clock is behind still
+// accepts it): iOS counts notBefore to notAfter against its 825 days.
 bool sign(Random& rnd, Writer& w, Key& subject, Key& issuer, const std::string& subject_name,
           const std::string& issuer_name, long days, std::string& out, std::string& err) {
     unsigned char serial[16];
@@ -138,9 +152,6 @@ bool sign(Random& rnd, Writer& w, Key& subject, Key& issuer, const std::string& 
     if (rc == 0) rc = mbedtls_x509write_crt_set_serial_raw(&w.crt, serial, sizeof serial);
     if (rc == 0) rc = mbedtls_x509write_crt_set_subject_name(&w.crt, subject_name.c_str());
     if (rc == 0) rc = mbedtls_x509write_crt_set_issuer_name(&w.crt, issuer_name.c_str());
-    // Valid from a day ago (a phone whose clock is a little behind), for
-    // `days` counted from then: the lifetime is exactly `days` (iOS
-    // refuses server certificates valid for more than 825).
     const std::time_t from = std::time(nullptr) - 86400L;
     if (rc == 0) {
         rc = mbedtls_x509write_crt_set_validity(&w.crt, x509_time(from).c_str(), x509_time(from + days * 86400L).c_str());
@@ -275,12 +286,12 @@ bool make_local_ca(const std::string& hostname, std::string& ca_key_pem, std::st
         err = mbed_error("setting CA extensions", rc);
         return false;
     }
-    return sign(rnd, w, key, key, name, name, 3650, ca_cert_pem, err) && key_pem(key, ca_key_pem, err);
+    return sign(rnd, w, key, key, name, name, kLocalCaDays, ca_cert_pem, err) && key_pem(key, ca_key_pem, err);
 }
 
 bool issue_server_certificate(const std::string& ca_key_pem, const std::string& ca_cert_pem,
                               const std::vector<std::string>& names, std::string& out_key_pem,
-                              std::string& cert_pem, std::string& err) {
+                              std::string& cert_pem, std::string& err, long days) {
     Random rnd;
     if (rnd.rc != 0) {
         err = mbed_error("seeding the random generator", rnd.rc);
@@ -363,8 +374,20 @@ bool issue_server_certificate(const std::string& ca_key_pem, const std::string& 
         err = mbed_error("setting server certificate extensions", rc);
         return false;
     }
-    return sign(rnd, w, key, ca_key, "CN=" + dn_value(cn) + ",O=Roost", issuer, 825, cert_pem, err) &&
+    return sign(rnd, w, key, ca_key, "CN=" + dn_value(cn) + ",O=Roost", issuer, days, cert_pem, err) &&
            key_pem(key, out_key_pem, err);
+}
+
+bool server_certificate_current(const std::string& cert_pem, long long now) {
+    mbedtls_x509_crt crt;
+    mbedtls_x509_crt_init(&crt);
+    const bool parsed = mbedtls_x509_crt_parse(&crt, reinterpret_cast<const unsigned char*>(cert_pem.c_str()),
+                                               cert_pem.size() + 1) == 0;
+    const long long from = parsed ? seconds_since_epoch(crt.valid_from) : 0;
+    const long long to = parsed ? seconds_since_epoch(crt.valid_to) : 0;
+    mbedtls_x509_crt_free(&crt);
+    return parsed && to - from <= kServerCertificateDays * 86400LL &&
+           to - now > kServerCertificateRenewDays * 86400LL;
 }
 
 bool prepare_tls(const Settings& settings, TlsMaterial& out, std::string& err) {
@@ -407,7 +430,8 @@ bool prepare_tls(const Settings& settings, TlsMaterial& out, std::string& err) {
     std::string old_names;
     const bool have = read_file(key_path, out.key_pem) && read_file(crt_path, out.cert_pem) &&
                       read_file(names_path, old_names);
-    if (have && old_names == join_lines(names)) {
+    if (have && old_names == join_lines(names) &&
+        server_certificate_current(out.cert_pem, static_cast<long long>(std::time(nullptr)))) {
         return true;
     }
     out.issued = true;

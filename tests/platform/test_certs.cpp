@@ -45,6 +45,22 @@ uint32_t verify(const std::string& ca_pem, const std::string& cert_pem, const ch
     return rc == 0 ? 0u : (flags == 0 ? 0xffffffffu : flags);
 }
 
+// A certificate time as seconds since the epoch (UTC).
+std::time_t as_time(const mbedtls_x509_time& t) {
+    std::tm tm{};
+    tm.tm_year = t.year - 1900;
+    tm.tm_mon = t.mon - 1;
+    tm.tm_mday = t.day;
+    tm.tm_hour = t.hour;
+    tm.tm_min = t.min;
+    tm.tm_sec = t.sec;
+    return timegm(&tm);
+}
+
+long validity_seconds(const mbedtls_x509_crt& c) {
+    return static_cast<long>(as_time(c.valid_to) - as_time(c.valid_from));
+}
+
 std::string make_temp_dir() {
     char tmpl[] = "/tmp/roost-test-certs-XXXXXX";
     const char* d = mkdtemp(tmpl);
@@ -102,21 +118,36 @@ void certificate_extensions_fit_phones(void**) {
     assert_int_equal(mbedtls_x509_crt_check_extended_key_usage(&crt.c, MBEDTLS_OID_SERVER_AUTH,
                                                                MBEDTLS_OID_SIZE(MBEDTLS_OID_SERVER_AUTH)),
                      0);
-    // iOS refuses server certificates valid for more than 825 days: the
-    // lifetime is measured from notBefore, to the second.
-    auto seconds = [](const mbedtls_x509_time& t) {
-        std::tm tm{};
-        tm.tm_year = t.year - 1900;
-        tm.tm_mon = t.mon - 1;
-        tm.tm_mday = t.day;
-        tm.tm_hour = t.hour;
-        tm.tm_min = t.min;
-        tm.tm_sec = t.sec;
-        return static_cast<long long>(timegm(&tm));
-    };
-    assert_int_equal(seconds(crt.c.valid_to) - seconds(crt.c.valid_from), 825LL * 86400);
-    assert_int_equal(seconds(ca.c.valid_to) - seconds(ca.c.valid_from), 3650LL * 86400);
+    // iOS refuses server certificates valid for more than 825 days, counted
+    // from notBefore to notAfter; the CA is good for 10 years (3,650 days).
+    assert_int_equal(validity_seconds(crt.c), 825L * 86400);
+    assert_int_equal(validity_seconds(ca.c), 3650L * 86400);
+    assert_int_equal(roost::kServerCertificateDays, 825);
+    const std::time_t now = std::time(nullptr);
+    assert_in_range(static_cast<unsigned long>(now - as_time(crt.c.valid_from)), 86400 - 60, 86400 + 60);
     assert_int_equal(mbedtls_pk_get_type(&crt.c.pk), MBEDTLS_PK_ECKEY);
+}
+
+void kept_certificate_is_current_until_its_last_30_days(void**) {
+    std::string ca_key, ca_pem, key, cert, err;
+    assert_true(roost::make_local_ca("pi", ca_key, ca_pem, err));
+    assert_true(roost::issue_server_certificate(ca_key, ca_pem, {"DNS:localhost"}, key, cert, err));
+    Crt crt;
+    assert_int_equal(crt.parse(cert), 0);
+    const long long end = as_time(crt.c.valid_to);
+    const long long margin = roost::kServerCertificateRenewDays * 86400LL;
+    assert_true(roost::server_certificate_current(cert, std::time(nullptr)));
+    assert_true(roost::server_certificate_current(cert, end - margin - 1));
+    assert_false(roost::server_certificate_current(cert, end - margin));
+    assert_false(roost::server_certificate_current(cert, end + 1));
+    // One day longer than iOS accepts (what Roost made before): replaced.
+    std::string long_key, long_cert;
+    assert_true(roost::issue_server_certificate(ca_key, ca_pem, {"DNS:localhost"}, long_key, long_cert, err,
+                                                roost::kServerCertificateDays + 1));
+    assert_false(roost::server_certificate_current(long_cert, std::time(nullptr)));
+    assert_false(roost::server_certificate_current("", std::time(nullptr)));
+    assert_false(roost::server_certificate_current("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+                                                   std::time(nullptr)));
 }
 
 void certificate_names_cover_the_contract(void**) {
@@ -157,6 +188,18 @@ void data_dir_keeps_and_reissues(void**) {
     assert_string_equal(third.ca_pem.c_str(), first.ca_pem.c_str());
     assert_string_not_equal(third.cert_pem.c_str(), first.cert_pem.c_str());
     assert_int_equal(verify(third.ca_pem, third.cert_pem, "localhost"), 0);
+
+    // The kept certificate has 20 days left: reissued at this start.
+    std::string ca_key = slurp(dir + "/ca.key"), short_key, short_cert;
+    assert_true(roost::issue_server_certificate(ca_key, third.ca_pem, roost::certificate_names(), short_key,
+                                                short_cert, err, 20));
+    std::ofstream(dir + "/server.crt") << short_cert;
+    std::ofstream(dir + "/server.key") << short_key;
+    roost::TlsMaterial fourth;
+    assert_true(roost::prepare_tls(s, fourth, err));
+    assert_true(fourth.issued);
+    assert_true(roost::server_certificate_current(fourth.cert_pem, std::time(nullptr)));
+    assert_string_equal(slurp(dir + "/server.crt").c_str(), fourth.cert_pem.c_str());
     remove_tree(dir);
     rmdir(dir.substr(0, dir.size() - 5).c_str());
 }
@@ -204,6 +247,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(ca_signs_a_server_certificate_that_verifies),
         cmocka_unit_test(certificate_extensions_fit_phones),
+        cmocka_unit_test(kept_certificate_is_current_until_its_last_30_days),
         cmocka_unit_test(certificate_names_cover_the_contract),
         cmocka_unit_test(data_dir_keeps_and_reissues),
         cmocka_unit_test(memory_only_and_configured_files),
