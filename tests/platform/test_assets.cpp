@@ -82,6 +82,19 @@ void javascript_loses_only_whole_line_comments(void**) {
     assert_true(std::string(reinterpret_cast<const char*>(css->data), css->size).find("/*") != std::string::npos);
 }
 
+void page_files_have_their_types(void**) {
+    const struct {
+        const char* path;
+        const char* type;
+    } want[] = {{"/manifest.webmanifest", "application/manifest+json"}, {"/sw.js", "text/javascript; charset=utf-8"},
+                {"/favicon.ico", "image/x-icon"}, {"/icon-192.png", "image/png"}, {"/icon.svg", "image/svg+xml"}};
+    for (const auto& w : want) {
+        const roost::Asset* a = roost::find_asset(w.path);
+        if (a == nullptr) fail_msg("%s is not packed", w.path);
+        assert_string_equal(a->content_type, w.type);
+    }
+}
+
 void root_is_the_page_and_unknown_is_null(void**) {
     const roost::Asset* root = roost::find_asset("/");
     assert_non_null(root);
@@ -98,6 +111,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(every_web_file_is_packed_exactly),
         cmocka_unit_test(javascript_loses_only_whole_line_comments),
+        cmocka_unit_test(page_files_have_their_types),
         cmocka_unit_test(root_is_the_page_and_unknown_is_null),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
