@@ -100,6 +100,12 @@ try {
   await bob.click("#say-form button[type=submit]");
   await waitFor(async () => (await count(ann, "line 1\nline 2\nline 3\nline 4\nline 5\nline 6")) === 1, "the Send button sends all six lines");
   ok(await bob.$eval("#say-input", (e) => e.offsetHeight) === oneLine, "and the input is one line again");
+  ok(await bob.$eval("meta[name=viewport]", (m) => m.content.includes("interactive-widget=resizes-content")),
+    "an on-screen keyboard resizes the page rather than covering it");
+  await waitFor(() => atBottom(bob), "bob's log is at its newest message");
+  await bob.setViewportSize({ width: PHONE.width, height: 360 }); // as when the keyboard opens
+  await waitFor(() => atBottom(bob), "when the keyboard takes the lower half, the newest message stays in view");
+  await bob.setViewportSize(PHONE);
   await ann.type("#say-input", "two");
   await ann.press("#say-input", "Shift+Enter");
   await ann.type("#say-input", "lines");
