@@ -75,8 +75,9 @@ function explain() {
   if (!canNotify()) {
     const a = document.createElement("a");
     a.href = "/trust.html";
-    a.textContent = "trust this Roost once";
-    note.append("Notifications need HTTPS: ", a, ", then open it with https://.");
+    a.className = "tap";
+    a.textContent = "Trust this Roost once, then open it with https://";
+    note.append("Notifications need HTTPS.", a);
   } else if (Notification.permission === "denied") {
     note.append("This browser blocks notifications from this Roost: allow them in its site settings.");
   }

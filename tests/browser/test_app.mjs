@@ -136,6 +136,8 @@ try {
   ok(await hal.locator("#notify-note a[href='/trust.html']").count() === 1 && await hal.isDisabled("#set-notify"),
     "link the page that makes HTTPS trusted, and the switch is off");
   await hal.locator("#notify-note").scrollIntoViewIfNeeded();
+  const halSmall = await smallTargets(hal);
+  ok(halSmall.length === 0, "every tap target there is at least 44x44 px " + JSON.stringify(halSmall));
   await shot(hal, "settings-http-phone");
 
   // ---- installable: manifest, icons, service worker, favicon ----
