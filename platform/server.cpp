@@ -7,6 +7,7 @@
 #include "platform/os.h"
 #include "platform/runtime.h"
 #include "platform/rx_arena.h"
+#include "platform/security_headers.h"
 
 #include <libwebsockets.h>
 #if defined(ROOST_WITH_LIBUV)
@@ -250,7 +251,7 @@ bool Server::start(const Settings& settings, const TlsMaterial& tls, std::string
         v.port = l.port;
         v.iface = settings.bind.empty() ? nullptr : settings.bind.c_str();
         v.protocols = kProtocols;
-        v.options = LWS_SERVER_OPTION_HTTP_HEADERS_SECURITY_BEST_PRACTICES_ENFORCE;
+        v.headers = security_headers(); // Roost's CSP: lws's own refuses the manifest and service worker
         v.retry_and_idle_policy = &idle;
         v.keepalive_timeout = static_cast<int>(settings.handshake_timeout_s);
         // Slowloris: the whole header block must arrive within this time.

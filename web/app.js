@@ -1,38 +1,19 @@
-// The chat page: state of the rooms this page follows, and what the person
-// sees of it. The link to the broker is conn.js; DOM builders are view.js.
+// The chat page: what the broker's events do to the rooms this page
+// follows, what the person does, and the panels, banner and menus around
+// the log. The page's state is state.js; the link to the broker conn.js;
+// a room's list of messages messages.js; the log's scrolling log.js;
+// settings and notifications prefs.js; DOM builders view.js.
 import { Conn } from "./conn.js";
-import { dayKey, dmPeer, dmRoom, newKey, nickValid, roomName, seenBy, typingLine } from "./util.js";
-import { dayItem, el, messageItem, nickButton, noteItem, pendingItem } from "./view.js";
+import { arrived, atBottom, check, keepPlace, toBottom, wireLog } from "./log.js";
+import { joinedNotes, pendingEl, place, prepend, renderSeen, systemLine, trim } from "./messages.js";
+import { enterSends, store, tell, titleBadge, wirePrefs } from "./prefs.js";
+import { S, label, peer, room, same } from "./state.js";
+import { dmRoom, mentions, newKey, nickProblem, nickValid, olderRange, roomName, typingLine } from "./util.js";
+import { el, nickButton, pendingItem, refusedItem } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
-const KEEP = 500;          // messages kept on the page per room, oldest dropped first
+const OLDER = 50;          // messages asked for per step of reading back
 const TYPING_SHOW = 8000;  // a "typing" without a newer word expires after this
-const store = {
-  get(k, d) { try { const v = localStorage.getItem("roost." + k); return v === null ? d : JSON.parse(v); } catch (_) { return d; } },
-  set(k, v) { try { localStorage.setItem("roost." + k, JSON.stringify(v)); } catch (_) { /* private mode */ } },
-};
-
-const S = {
-  nick: store.get("nick", ""),
-  key: store.get("key", ""),
-  token: store.get("token", ""),
-  rooms: new Map(),      // room -> R (rooms this page follows)
-  directory: new Map(),  // room -> {members, head}: every plain room the broker has
-  read: store.get("read", {}), // room -> {epoch, seq}: last seen here, for unread counts
-  active: "",
-  fallback: false,
-};
-
-// Per-room state: its own <ol> of messages, kept while another room shows.
-function room(name) {
-  let r = S.rooms.get(name);
-  if (!r) {
-    r = { name, dm: name[0] === "@", ol: el("ol", "messages"), keys: new Set(), members: new Set(),
-      reads: {}, typing: new Map(), unread: 0, day: 0, epoch: "", seq: 0, series: new Map(), joined: false };
-    S.rooms.set(name, r);
-  }
-  return r;
-}
 
 const conn = new Conn(onEvent, onStatus);
 
@@ -78,10 +59,7 @@ function onEvent(ev) {
     }
     case "refused": {
       const li = pendingEl(ev.room, ev.cid);
-      if (li) {
-        li.classList.replace("pending", "failed");
-        li.querySelector(".note").textContent = "not sent: " + ev.message + " (" + ev.code + ")";
-      }
+      if (li) refusedItem(li, ev.message + " (" + ev.code + ")");
       saveOutbox();
       break;
     }
@@ -113,8 +91,12 @@ function joined(ev) {
   r.joined = true;
   r.members = new Set(ev.members);
   r.reads = { ...ev.reads };
-  if (ev.gap) insert(r, noteItem("gap", "some messages were missed"));
-  if (r.epoch !== ev.epoch) { r.epoch = ev.epoch; r.seq = 0; r.sentRead = 0; }
+  if (r.epoch !== ev.epoch) { r.epoch = ev.epoch; r.seq = 0; r.sentRead = 0; r.first = 0; }
+  r.oldest = ev.oldest;
+  // A direct-message room is joined by the broker, at hello or when
+  // someone starts a conversation: its newest message may be news.
+  r.live = ev.recovered ? r.seq : r.dm ? ev.head - 1 : ev.head;
+  joinedNotes(r, ev);
   saveRooms();
   if (!S.active || (S.pendingShow === ev.room)) { S.pendingShow = ""; show(ev.room); }
   render();
@@ -122,51 +104,56 @@ function joined(ev) {
 
 function message(m) {
   const r = room(m.room);
-  const key = m.epoch + ":" + m.seq;
-  if (r.keys.has(key)) return; // a replay overlapping what is shown
-  r.keys.add(key);
-  if (m.seq > r.seq) r.seq = m.seq;
-  if (m.cid) pendingEl(m.room, m.cid)?.remove();
-  const d = dayKey(m.ts);
-  if (d !== r.day) { insert(r, dayItem(m.ts)); r.day = d; }
-  const li = messageItem(m, S.nick, r.series);
-  li.dataset.key = key;
-  insert(r, li);
-  while (r.ol.children.length > KEEP) {
-    const first = r.ol.firstElementChild;
-    if (first.dataset.key) r.keys.delete(first.dataset.key);
-    first.remove();
-  }
+  const active = m.room === S.active;
+  const pinned = active && atBottom();
+  if (!place(r, m)) return;
   clearTyping(r, m.from);
   const seen = S.read[m.room];
   const old = seen && seen.epoch === m.epoch && m.seq <= seen.seq;
-  const mine = m.from.toLowerCase() === S.nick.toLowerCase();
-  if (m.room === S.active && !document.hidden) markRead(r);
+  const mine = same(m.from, S.nick);
+  if (pinned) trim(r);
+  if (pinned && !document.hidden) markRead(r);
   else if (!old && !mine) { r.unread++; renderRooms(); }
-  if (m.room === S.active) { renderSeen(r); scrollDown(); }
+  if (active) { renderSeen(r); arrived(pinned || mine); }
+  if (!old && !mine && m.seq > r.live) news(r, m);
 }
 
-// Messages go above the pending ones (those stay at the bottom until stored).
-function insert(r, li) {
-  r.ol.insertBefore(li, r.ol.querySelector(".pending"));
+// What is for the person: read out to a screen reader (people's messages in
+// the room shown; direct messages, mentions and alerts anywhere) and, while
+// the page is away, a notification (prefs.js).
+function news(r, m) {
+  const d = m.data || {};
+  const alert = m.kind === "bot" && d.alert;
+  const dm = r.dm && !d.tiles; // the bot's private Wordle rows are not news
+  const mention = m.kind === "chat" && mentions(m.text, S.nick);
+  const where = r.dm ? "" : " in # " + r.name;
+  const what = alert ? (d.alert === "ok" ? "All clear" : "Alert") + where
+    : m.from + (r.name === S.active ? "" : r.dm ? " (direct message)" : where);
+  if (alert || dm || mention || (m.kind === "chat" && r.name === S.active)) announce(what + ": " + m.text);
+  if (alert || dm || mention) tell(alert ? what : m.from + where, m.text, r.name);
 }
 
-// A pending message by cid: in `name` first, else in any room (a command's
-// ack may name the room its answer went to).
-function pendingEl(name, cid) {
-  const sel = `li.pending[data-cid="${CSS.escape(cid)}"]`;
-  const r = S.rooms.get(name);
-  const li = r ? r.ol.querySelector(sel) : null;
-  if (li) return li;
-  for (const x of S.rooms.values()) { const o = x.ol.querySelector(sel); if (o) return o; }
-  return null;
+function announce(text) {
+  const a = $("announce");
+  a.append(el("p", "", text));
+  while (a.children.length > 3) a.firstElementChild.remove();
 }
 
-function systemLine(name, text) {
-  const r = S.rooms.get(name);
-  if (!r) return;
-  insert(r, noteItem("system", text));
-  if (name === S.active) scrollDown();
+// ---- reading back: older history above the oldest shown ----
+let loading = false;
+async function older() {
+  const r = S.rooms.get(S.active);
+  const range = r && r.joined && !(r.dm && S.fallback) && olderRange(r.first, r.oldest, OLDER);
+  if (!range || loading) return;
+  loading = true;
+  let wait = 0;
+  try {
+    const b = await conn.older(r.name, range);
+    if (b.epoch !== r.epoch) throw new Error("another history");
+    keepPlace(() => prepend(r, b));
+    renderSeen(r);
+  } catch (_) { wait = 3000; }
+  setTimeout(() => { loading = false; if (r.name === S.active) check(); }, wait);
 }
 
 function clearTyping(r, nick) {
@@ -191,15 +178,6 @@ function markRead(r) {
   renderRooms();
 }
 
-function renderSeen(r) {
-  for (const s of r.ol.querySelectorAll(".seen")) s.remove();
-  const shown = new Map();
-  for (const li of r.ol.querySelectorAll(`li.msg[data-key^="${CSS.escape(r.epoch)}:"]`)) shown.set(+li.dataset.seq, li);
-  for (const [seq, nicks] of seenBy(r.reads, shown.keys(), S.nick)) {
-    shown.get(seq).append(el("div", "seen", "seen by " + nicks.join(", ")));
-  }
-}
-
 // ---- what the person does ----
 function join(name) {
   const r = room(name);
@@ -209,7 +187,7 @@ function join(name) {
 }
 
 function openDm(nick) {
-  if (nick.toLowerCase() === S.nick.toLowerCase()) return;
+  if (same(nick, S.nick)) return;
   if (S.fallback) { systemLine(S.active, "direct messages need the live connection"); return; }
   const name = dmRoom(S.nick, nick);
   const r = room(name);
@@ -218,17 +196,23 @@ function openDm(nick) {
   show(name);
 }
 
+let pin = null; // log.js's ResizeObserver: keeps a reader at the bottom there
 function show(name) {
   S.active = name;
   store.set("active", name);
   const r = S.rooms.get(name);
+  closeMenu();
   $("log").replaceChildren(...(r ? [r.ol] : []));
-  $("title").textContent = !r ? "Roost" : r.dm ? "@ " + (r.peer || dmPeer(name, S.nick)) : "# " + name;
-  $("say-input").placeholder = r ? "Message " + $("title").textContent : "Join a room first";
+  pin.disconnect();
+  pin.observe($("log"));
+  if (r) pin.observe(r.ol);
+  $("title").textContent = r ? label(r) : "Roost";
+  $("say-input").placeholder = r ? "Message " + label(r) : "Join a room first";
+  toBottom();
   if (r) { markRead(r); renderSeen(r); }
   togglePanel("", false);
   render();
-  scrollDown();
+  check();
 }
 
 const COMMANDS = [
@@ -251,7 +235,7 @@ function send(text) {
   }
   if (cmd === "/leave") { if (r) conn.leave(r.name); return; }
   if (cmd === "/nick") {
-    if (nickValid(arg)) { start(arg); } else systemLine(S.active, "usage: /nick NEWNAME (1-24 of A-Z a-z 0-9 _ - .)");
+    if (nickValid(arg)) { start(arg); } else systemLine(S.active, "usage: /nick NEWNAME. " + nickProblem(arg));
     return;
   }
   if (cmd === "/dm" || cmd === "/msg") {
@@ -271,14 +255,50 @@ function send(text) {
 }
 
 function queue(r, text) {
-  const to = r.dm ? r.peer || dmPeer(r.name, S.nick) : undefined;
+  const to = r.dm ? peer(r) : undefined;
   const cid = conn.say(r.name, text, to);
   r.ol.append(pendingItem(text, S.nick, cid));
-  if (r.name === S.active) scrollDown();
+  if (r.name === S.active) toBottom();
 }
 
 function saveOutbox() { store.set("outbox", conn.outbox); }
 function saveRooms() { store.set("rooms", [...conn.rooms]); }
+
+// ---- the name menu: message or mention a nick ----
+let menuFrom = null, menuAt = 0;
+function openMenu(btn) {
+  const m = $("nick-menu");
+  closeMenu();
+  menuFrom = btn;
+  m.dataset.nick = btn.dataset.nick;
+  m.setAttribute("aria-label", btn.dataset.nick);
+  $("menu-dm").textContent = "Message " + btn.dataset.nick;
+  $("menu-mention").textContent = "Mention " + btn.dataset.nick;
+  $("menu-dm").disabled = S.fallback;
+  m.hidden = false;
+  const b = btn.getBoundingClientRect();
+  m.style.left = Math.max(4, Math.min(b.left, innerWidth - m.offsetWidth - 4)) + "px";
+  m.style.top = (b.bottom + m.offsetHeight > innerHeight ? b.top - m.offsetHeight : b.bottom) + "px";
+  btn.setAttribute("aria-expanded", "true");
+  menuAt = $("log").scrollTop;
+  (S.fallback ? $("menu-mention") : $("menu-dm")).focus();
+}
+
+function closeMenu(refocus) {
+  if (!menuFrom) return;
+  $("nick-menu").hidden = true;
+  menuFrom.setAttribute("aria-expanded", "false");
+  if (refocus && menuFrom.isConnected) menuFrom.focus();
+  menuFrom = null;
+}
+
+function mention(nick) {
+  const input = $("say-input");
+  input.value = (input.value.trimEnd() ? input.value.trimEnd() + " " : "") + "@" + nick + " ";
+  togglePanel("", false);
+  input.focus();
+  grow();
+}
 
 // ---- rendering ----
 function directory(list) {
@@ -291,9 +311,9 @@ function render() {
   renderTyping();
 }
 
-function roomButton(r, label, count) {
+function roomButton(r, text, count) {
   const li = el("li");
-  const b = el("button", "room" + (r === S.active ? " active" : ""), label);
+  const b = el("button", "room" + (r === S.active ? " active" : ""), text);
   b.type = "button";
   b.dataset.room = r;
   if (r === S.active) b.setAttribute("aria-current", "true");
@@ -308,10 +328,10 @@ function renderRooms() {
   for (const r of S.rooms.values()) {
     total += r.unread;
     const badge = r.unread ? r.unread + " unread" : "";
-    if (r.dm) dms.push(roomButton(r.name, "@ " + (r.peer || dmPeer(r.name, S.nick)), badge));
+    if (r.dm) dms.push(roomButton(r.name, label(r), badge));
     else {
       const d = S.directory.get(r.name);
-      mine.push(roomButton(r.name, "# " + r.name, [r.members.size + " here", badge].filter(Boolean).join(" · ")));
+      mine.push(roomButton(r.name, label(r), [r.members.size + " here", badge].filter(Boolean).join(" · ")));
       if (d) d.members = r.members.size;
     }
   }
@@ -327,7 +347,7 @@ function renderRooms() {
   const t = $("unread-total");
   t.hidden = total === 0;
   t.textContent = total;
-  document.title = (total ? "(" + total + ") " : "") + "Roost";
+  titleBadge(total);
 }
 
 function renderPeople() {
@@ -336,7 +356,7 @@ function renderPeople() {
   $("people-list").replaceChildren(...people.map((n) => {
     const li = el("li");
     li.append(nickButton(n, S.nick));
-    if (n.toLowerCase() === S.nick.toLowerCase()) li.append(el("span", "count", "you"));
+    if (same(n, S.nick)) li.append(el("span", "count", "you"));
     return li;
   }));
   $("count").textContent = r ? r.members.size : "";
@@ -348,29 +368,39 @@ function renderTyping() {
   $("typing").textContent = r ? typingLine([...r.typing.keys()]) : "";
 }
 
-function scrollDown() {
-  const log = $("log");
-  log.scrollTop = log.scrollHeight;
-}
-
-let countdown = 0;
+// The connection as a full-width banner (hidden while connected over
+// WebSocket); while not connected, what is shown of others is stale.
+let countdown = 0, lastState = "", lost = false;
 function onStatus(s) {
   clearInterval(countdown);
+  const more = s.reason ? s.reason + ". " : "";
   const text = () => {
     switch (s.state) {
-      case "connected": return s.mode === "http" ? "connected (HTTP fallback)" : "connected";
-      case "connecting": return "connecting…";
-      case "offline": return "offline";
-      case "reconnecting": return "reconnecting in " + Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000)) + " s";
-      default: return s.reason ? "stopped: " + s.reason : "stopped";
+      case "connected": return s.mode === "http" ? "Connected through plain HTTP" : "Connected";
+      case "connecting": return "Connecting to Roost…";
+      case "offline": return "You are offline.";
+      case "reconnecting": return "Cannot reach Roost: trying again in " + Math.max(0, Math.ceil((s.retryAt - Date.now()) / 1000)) + " s.";
+      default: return "Stopped.";
     }
   };
   const st = $("status");
   st.textContent = text();
-  st.title = s.reason || "";
   st.dataset.state = s.state;
+  $("status-more").textContent = s.state === "connected" ? more
+    : s.state === "stopped" ? more : more + "What you send waits here and goes when the link is back.";
+  const up = s.state === "connected";
+  $("banner").hidden = up && s.mode !== "http";
+  $("banner").classList.toggle("info", up);
+  document.body.classList.toggle("stale", !up);
   $("retry").hidden = s.state !== "reconnecting" && s.state !== "offline";
   if (s.state === "reconnecting") countdown = setInterval(() => { st.textContent = text(); }, 1000);
+  if (!up) {
+    for (const r of S.rooms.values()) { for (const t of r.typing.values()) clearTimeout(t); r.typing.clear(); }
+    renderTyping();
+  }
+  if (!up && lastState === "connected") { lost = true; announce("Connection lost."); }
+  if (up && lost) { lost = false; announce("Connected again."); }
+  lastState = s.state;
 }
 
 function togglePanel(id, open) {
@@ -392,7 +422,7 @@ function setup(error) {
 }
 
 function start(nick) {
-  if (nick.toLowerCase() !== S.nick.toLowerCase() || !S.key) S.key = newKey();
+  if (!same(nick, S.nick) || !S.key) S.key = newKey();
   S.nick = nick;
   store.set("nick", nick);
   store.set("key", S.key);
@@ -414,11 +444,20 @@ function typing(on) {
   conn.typing(r.name, on);
 }
 
+// The input grows with its text up to its max-height (style.css), then scrolls.
+function grow() {
+  const input = $("say-input");
+  input.style.height = "auto";
+  input.style.height = input.scrollHeight + 2 + "px";
+}
+
 function wire() {
   $("nick-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const nick = $("nick-input").value.trim();
-    if (!nickValid(nick)) { $("setup-error").textContent = "1-24 of A-Z a-z 0-9 _ - ."; return; }
+    const problem = nickProblem(nick);
+    $("nick-input").setAttribute("aria-invalid", !!problem);
+    if (problem) { $("setup-error").textContent = problem; $("nick-input").focus(); return; }
     S.token = $("token-input").value.trim();
     start(nick);
   });
@@ -426,6 +465,7 @@ function wire() {
   $("join-form").addEventListener("submit", (e) => {
     e.preventDefault();
     const n = roomName($("join-input").value);
+    $("join-error").textContent = n ? "" : "A room name is 1-32 of a-z, 0-9, _ and -, starting with a letter or digit.";
     if (!n) return;
     $("join-input").value = "";
     join(n);
@@ -436,14 +476,18 @@ function wire() {
     const text = input.value.trim();
     if (!text) return;
     input.value = "";
+    grow();
     clearTimeout(typingStop);
     typing(false);
     send(text);
   });
+  // Enter sends on a keyboard (Shift+Enter: a new line); on a touch screen
+  // Enter is a new line and the button sends (prefs.js, switchable).
   input.addEventListener("keydown", (e) => {
-    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); $("say-form").requestSubmit(); }
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing && enterSends()) { e.preventDefault(); $("say-form").requestSubmit(); }
   });
   input.addEventListener("input", () => {
+    grow();
     if (!input.value || input.value[0] === "/") { typing(false); return; } // commands are not typing
     typing(true);
     clearTimeout(typingStop);
@@ -451,19 +495,27 @@ function wire() {
   });
   document.addEventListener("click", (e) => {
     const t = e.target.closest("button");
+    if (!e.target.closest("#nick-menu")) closeMenu();
     if (!t) return;
-    if (t.dataset.nick) openDm(t.dataset.nick);
+    if (t.dataset.nick) openMenu(t);
+    else if (t.id === "menu-dm") { openDm($("nick-menu").dataset.nick); closeMenu(); }
+    else if (t.id === "menu-mention") { mention($("nick-menu").dataset.nick); closeMenu(); }
+    else if (t.dataset.dismiss !== undefined) t.closest("li").remove();
     else if (t.dataset.room) { const n = t.dataset.room; if (S.rooms.has(n)) show(n); else join(n); }
   });
   $("rooms-btn").addEventListener("click", () => togglePanel("rooms", !$("rooms").classList.contains("open")));
   $("people-btn").addEventListener("click", () => togglePanel("people", !$("people").classList.contains("open")));
   $("leave").addEventListener("click", () => S.active && conn.leave(S.active));
   $("retry").addEventListener("click", () => conn.reconnectNow());
-  document.addEventListener("keydown", (e) => { if (e.key === "Escape") togglePanel("", false); });
-  document.addEventListener("visibilitychange", () => {
-    const r = S.rooms.get(S.active);
-    if (!document.hidden && r) markRead(r);
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape") { if (menuFrom) closeMenu(true); else togglePanel("", false); }
   });
+  const readIfThere = () => { const r = S.rooms.get(S.active); if (r && atBottom()) markRead(r); };
+  document.addEventListener("visibilitychange", () => { if (!document.hidden) readIfThere(); });
+  pin = wireLog({ bottom: readIfThere, top: older });
+  // The menu floats where its name was: it goes when the name scrolls away.
+  $("log").addEventListener("scroll", () => { if (Math.abs($("log").scrollTop - menuAt) > 30) closeMenu(); }, { passive: true });
+  wirePrefs(renderRooms);
   // Rooms and member counts of the rooms this page is not in.
   setInterval(() => {
     if (document.hidden || conn.state !== "connected") return;
@@ -471,13 +523,20 @@ function wire() {
       .then((r) => (r.ok ? r.json() : null))
       .then((b) => { if (b) { directory(b.rooms); renderRooms(); } }, () => {});
   }, 30000);
+  // Installable, and the page's own files while the broker is away (sw.js);
+  // a tap on a notification asks for its room.
+  const sw = navigator.serviceWorker;
+  if (sw) {
+    sw.register("/sw.js").catch(() => {});
+    sw.addEventListener("message", (e) => { const n = e.data && e.data.room; if (S.rooms.has(n)) show(n); });
+  }
 }
 
 function boot() {
   wire();
   for (const name of store.get("rooms", [])) { room(name); conn.rooms.add(name); }
   conn.outbox = store.get("outbox", []);
-  const active = store.get("active", "");
+  const active = decodeURIComponent(location.hash.slice(1)) || store.get("active", "");
   for (const m of conn.outbox) {
     const r = room(m.room);
     r.ol.append(pendingItem(m.text, S.nick, m.cid));

@@ -93,6 +93,7 @@ export class Conn {
   }
 
   closeAll() {
+    this.gathered(new Error("disconnected"));
     clearInterval(this.pingTimer);
     clearTimeout(this.probeTimer);
     for (const ws of [this.ws, this.probe]) {
@@ -205,6 +206,7 @@ export class Conn {
   handle(ev) {
     switch (ev.type) {
       case "joined": {
+        if (this.gather && this.gather.room === ev.room) { this.gather.oldest = ev.oldest; this.gather.epoch = ev.epoch; break; }
         const p = this.pos.get(ev.room);
         this.rooms.add(ev.room);
         let gap = false;
@@ -223,7 +225,13 @@ export class Conn {
         this.on({ ...ev, gap });
         break;
       }
-      case "msg": this.seen(ev); break;
+      case "msg": {
+        const g = this.gather;
+        if (g && g.room === ev.room && ev.seq < g.before) { g.messages.push(ev); if (ev.seq === g.before - 1) this.gathered(); break; }
+        if (g && g.room === ev.room) this.gathered();
+        this.seen(ev);
+        break;
+      }
       case "left": this.rooms.delete(ev.room); this.on(ev); break;
       case "ack": this.done(ev.cid, ev); break;
       case "error":
@@ -243,6 +251,40 @@ export class Conn {
     if (ev.seq > p.seq) p.seq = ev.seq;
     this.pos.set(ev.room, p);
     this.on({ ...ev, epoch: p.epoch });
+  }
+
+  // ---- older history, for reading back ----
+  // Resolves to {epoch, oldest, messages} with the stored messages of `room`
+  // in `range` (util.js olderRange: seq since+1 .. since+limit), or rejects.
+  // Plain rooms ask the HTTP API. Direct-message rooms are never readable
+  // over HTTP, so the page joins them again with `since`: the broker replays
+  // from there to the newest; what is older than asked for is gathered here,
+  // the rest goes on as usual (the page drops what it already shows).
+  async older(room, range) {
+    if (room[0] !== "@") {
+      const p = this.pos.get(room);
+      const r = await fetch("/api/rooms/" + room + "/messages?since=" + range.since + "&limit=" + range.limit +
+        (p && p.epoch ? "&epoch=" + encodeURIComponent(p.epoch) : ""), { headers: this.headers(), cache: "no-store" });
+      if (!r.ok) throw new Error("HTTP " + r.status);
+      return r.json();
+    }
+    const p = this.pos.get(room);
+    if (this.gather || !p || !this.send({ type: "join", room, since: { epoch: p.epoch, seq: range.since }, backlog: this.limits.ring })) {
+      throw new Error("not now");
+    }
+    return new Promise((resolve, reject) => {
+      const g = { room, before: range.since + range.limit + 1, messages: [], epoch: p.epoch, resolve, reject };
+      g.timer = setTimeout(() => this.gathered(new Error("no answer")), 10000);
+      this.gather = g;
+    });
+  }
+
+  gathered(err) {
+    const g = this.gather;
+    if (!g) return;
+    this.gather = null;
+    clearTimeout(g.timer);
+    if (err) g.reject(err); else g.resolve(g);
   }
 
   // ---- outbox ----

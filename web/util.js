@@ -14,6 +14,23 @@ export function nickValid(s) {
   return NICK.test(s);
 }
 
+// What is wrong with a nick as typed, said to the person; "" when it is valid.
+export function nickProblem(s) {
+  if (!s) return "Pick a nick.";
+  if (s.length > 24) return "At most 24 characters (this has " + s.length + ").";
+  const bad = [...new Set(s.replace(/[\w.-]/g, ""))];
+  if (!bad.length) return "";
+  return "Not allowed: " + bad.map((c) => (c === " " ? "space" : "“" + c + "”")).join(", ") +
+    ". A nick is letters A-Z a-z, digits, _ - and . only.";
+}
+
+// Whether `text` names `nick` as a word ("@ann", "ann:", "hi Ann."), in any case.
+export function mentions(text, nick) {
+  if (!nick) return false;
+  const n = nick.replace(/[.-]/g, "\\$&");
+  return new RegExp("(^|[^\\w.-])@?" + n + "(?![\\w-]|\\.[\\w-])", "i").test(text);
+}
+
 // The direct-message room of two nicks: "@" + both lower-cased, sorted
 // bytewise, joined by "+".
 export function dmRoom(a, b) {
@@ -92,23 +109,38 @@ export function typingLine(nicks) {
   return nicks.length + " people are typing…";
 }
 
-// Receipts of a room: for each other nick's read seq, the highest shown seq
-// at or below it. Returns Map(seq -> [nick...]) in the order given.
-export function seenBy(reads, shownSeqs, me) {
+// Receipts of a room: each other nick's read seq goes under the newest
+// shown message at or below it that the nick did not write (their own
+// message says nothing about what they read). `shown`: [[seq, from]...].
+// Returns Map(seq -> [nick...]) in the order of `reads`.
+export function seenBy(reads, shown, me) {
   const out = new Map();
-  const seqs = [...shownSeqs].sort((a, b) => a - b);
+  const msgs = [...shown].sort((a, b) => a[0] - b[0]);
   for (const [nick, seq] of Object.entries(reads)) {
-    if (nick.toLowerCase() === me.toLowerCase()) continue;
-    let lo = 0, hi = seqs.length - 1, at = -1;
+    const who = nick.toLowerCase();
+    if (who === me.toLowerCase()) continue;
+    let lo = 0, hi = msgs.length - 1, at = -1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      if (seqs[mid] <= seq) { at = seqs[mid]; lo = mid + 1; } else hi = mid - 1;
+      if (msgs[mid][0] <= seq) { at = mid; lo = mid + 1; } else hi = mid - 1;
     }
+    while (at >= 0 && msgs[at][1].toLowerCase() === who) at--;
     if (at < 0) continue;
-    if (!out.has(at)) out.set(at, []);
-    out.get(at).push(nick);
+    const s = msgs[at][0];
+    if (!out.has(s)) out.set(s, []);
+    out.get(s).push(nick);
   }
   return out;
+}
+
+// The page of older history to ask for when the oldest message shown is
+// `first` and the room holds from `oldest`: the `n` messages just before
+// `first`, as the API's {since, limit} (messages since+1 .. first-1), or
+// null when `first` is already the oldest held.
+export function olderRange(first, oldest, n) {
+  if (!(first > oldest) || n < 1) return null;
+  const since = Math.max(oldest, first - n) - 1;
+  return { since, limit: first - 1 - since };
 }
 
 // Day label of a timestamp in the viewer's zone: "Today", "Yesterday", or a date.

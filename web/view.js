@@ -1,7 +1,7 @@
 // DOM builders of the page. Every string that came from the network goes
 // into the page through textContent or an attribute set by name, never as
 // markup, so a message is always text (the CSP allows no inline script).
-import { dayLabel, sparkPath, splitLinks, timeLabel } from "./util.js";
+import { dayKey, dayLabel, sparkPath, splitLinks, timeLabel } from "./util.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const SPARK_KEEP = 30; // values kept per device key per room
@@ -30,11 +30,15 @@ export function richText(text) {
   return p;
 }
 
+// A nick in a message or the people list: another's opens the name menu
+// (message, mention); one's own is plain text.
 export function nickButton(nick, me) {
+  if (nick.toLowerCase() === me.toLowerCase()) return el("span", "nick", nick);
   const b = el("button", "nick", nick);
   b.type = "button";
   b.dataset.nick = nick;
-  if (nick.toLowerCase() !== me.toLowerCase()) b.title = "Direct message " + nick;
+  b.setAttribute("aria-controls", "nick-menu");
+  b.setAttribute("aria-expanded", "false");
   return b;
 }
 
@@ -82,6 +86,7 @@ export function messageItem(m, me, series) {
   const own = m.from.toLowerCase() === me.toLowerCase() && m.kind === "chat";
   const li = el("li", "msg " + m.kind + (own ? " own" : ""));
   li.dataset.seq = m.seq;
+  li.dataset.from = m.from;
   const meta = el("div", "meta");
   meta.append(nickButton(m.from, me));
   const t = el("time", "", timeLabel(m.ts));
@@ -91,7 +96,7 @@ export function messageItem(m, me, series) {
   const d = m.data && typeof m.data === "object" ? m.data : null;
   if (m.kind === "bot" && d && d.tiles) {
     // A Wordle row: tiles drawn from data (letters only on the player's own board).
-    li.append(tiles(d));
+    li.append(tiles(d, false));
     const rest = m.text.split("\n").slice(1).join("\n");
     if (rest) li.append(richText(rest));
   } else if (m.text) {
@@ -102,7 +107,9 @@ export function messageItem(m, me, series) {
   return li;
 }
 
-function tiles(d) {
+// A Wordle row's tiles; `mine`: the letters come from the player's own
+// direct messages and are shown on this page only.
+export function tiles(d, mine) {
   const row = el("div", "tiles");
   row.setAttribute("role", "img");
   const names = { G: "right place", Y: "elsewhere in the word", "-": "not in the word" };
@@ -113,7 +120,8 @@ function tiles(d) {
     row.append(el("span", "tile " + (t === "G" ? "g" : t === "Y" ? "y" : "x"), letters[i] || ""));
     said.push((letters[i] || "letter " + (i + 1)) + ": " + (names[t] || names["-"]));
   }
-  const who = el("span", "tile-who", (d.nick ? d.nick + " " : "") + (d.row ? d.row + "/6" : ""));
+  const who = el("span", "tile-who", (d.nick ? d.nick + " " : "") + (d.row ? d.row + "/6" : "") +
+    (mine ? " · your letters, only you see them" : ""));
   row.setAttribute("aria-label", said.join(", "));
   const wrap = el("div", "wordle");
   wrap.append(row, who);
@@ -130,9 +138,20 @@ export function pendingItem(text, me, cid) {
   return li;
 }
 
+// A pending message the broker refused: says why, and can be dismissed.
+export function refusedItem(li, why) {
+  li.classList.replace("pending", "failed");
+  li.querySelector(".note").textContent = "not sent: " + why;
+  const b = el("button", "link", "Dismiss");
+  b.type = "button";
+  b.dataset.dismiss = "";
+  li.querySelector(".meta").append(b);
+}
+
 export function dayItem(ts) {
   const li = el("li", "day", dayLabel(ts));
   li.setAttribute("role", "separator");
+  li.dataset.day = dayKey(ts);
   return li;
 }
 

@@ -1,171 +1,63 @@
 // End-to-end test of the chat page in a real browser: Debian's chromium,
 // driven by playwright-core, against the real roost binary on free loopback
-// ports. Run by `make test` (ctest e2e_browser):
+// ports, at phone and laptop sizes, light and dark. Run by `make test`
+// (ctest e2e_browser):
 //   node tests/browser/test_page.mjs ROOST_BINARY SCREENSHOT_DIR
-// Every check names what it waited for; the first failure ends the run.
+// Every check names what it waited for; the first failure ends the run. A
+// screenshot of each state goes to SCREENSHOT_DIR (build/asan/screenshots).
+// The page as an app (notifications, settings, service worker, manifest,
+// weight) is test_app.mjs; the harness both use is harness.mjs.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import http from "node:http";
-import { chromium } from "playwright-core";
+import {
+  LAPTOP, MAX_TEXT, PHONE, Roost, browser, checked, count, freePort, lowContrast, ok, openPage, openPanel,
+  pages, postJson, request, say, showRoom, smallTargets, texts, waitFor,
+} from "./harness.mjs";
 
 const [BIN, SHOTS] = process.argv.slice(2);
 mkdirSync(SHOTS, { recursive: true });
-const CHROMIUM = "/usr/bin/chromium";
-const MAX_TEXT = 300;
-const PAGE_BUDGET = 24 * 1024; // gzipped bytes of everything the page loads
+const shot = (page, name) => page.screenshot({ path: SHOTS + "/" + name + ".png" });
 
-if (!existsSync(CHROMIUM)) {
-  console.error("\n!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!");
-  console.error("!!! BROWSER TESTS CANNOT RUN: " + CHROMIUM + " is missing.");
-  console.error("!!! `make test` installs Debian's chromium; that install failed here.");
-  console.error("!!! The chat page is NOT tested. Failing on purpose.");
-  console.error("!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!\n");
-  process.exit(1);
+async function tapTargets(page, state) {
+  const small = await smallTargets(page);
+  ok(small.length === 0, `${page.nick} (${page.phone ? "phone" : "laptop"}), ${state}: every tap target is at least 44x44 px ` +
+    JSON.stringify(small));
 }
 
-let checks = 0;
-function ok(cond, what) {
-  assert.ok(cond, what);
-  checks++;
-  console.log("ok " + checks + " - " + what);
+async function contrast(page, state) {
+  const low = await lowContrast(page);
+  ok(low.length === 0, `${page.nick}, ${state}: all text meets WCAG AA contrast ` + JSON.stringify(low));
 }
 
-async function waitFor(fn, what, ms = 10000) {
-  const end = Date.now() + ms;
-  let last;
-  for (;;) {
-    try { last = await fn(); if (last) { ok(true, what); return last; } } catch (e) { last = e; }
-    if (Date.now() > end) throw new Error("timed out waiting for: " + what + " (last: " + last + ")");
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
-// ---- the broker ----
-// Debian's mosquitto for the MQTT bridge (a device publishing with mosquitto_pub).
-const MQTT_PORT = await new Promise((resolve) => {
-  const srv = net.createServer().listen(0, "127.0.0.1", () => { const p = srv.address().port; srv.close(() => resolve(p)); });
-});
+// Scrolls the log so that the message with `text` is at its top.
+const scrollTo = (page, text) => page.evaluate((t) => {
+  const li = [...document.querySelectorAll("#log li.msg")].find((x) => x.querySelector(".text")?.textContent === t);
+  const log = document.getElementById("log");
+  log.scrollTop += li.getBoundingClientRect().top - log.getBoundingClientRect().top;
+}, text);
+const screenY = (page, text) => page.evaluate((t) =>
+  [...document.querySelectorAll("#log li.msg")].find((x) => x.querySelector(".text")?.textContent === t).getBoundingClientRect().top, text);
+const atBottom = (page) => page.evaluate(() => { const l = document.getElementById("log"); return l.scrollHeight - l.scrollTop - l.clientHeight < 2; });
+
+// ---- the broker, and mosquitto for the MQTT bridge ----
+const MQTT_PORT = await freePort();
 const mqttConf = join(mkdtempSync(join(tmpdir(), "roost-mosq-")), "m.conf");
 writeFileSync(mqttConf, `listener ${MQTT_PORT} 127.0.0.1\nallow_anonymous true\nset_tcp_nodelay true\n`);
 const mosquitto = spawn("mosquitto", ["-c", mqttConf], { stdio: "ignore" });
-
-class Roost {
-  // data: a data directory (history survives restarts), or "" for memory only.
-  constructor(port = 0, data = "") { this.port = port; this.data = data; }
-  start() {
-    const args = ["--bind", "127.0.0.1", "--http-port", String(this.port), "--https-port", "-1",
-      "--max-text", String(MAX_TEXT), ...(this.data ? ["--data", this.data] : []),
-      "--mqtt", `mqtt://127.0.0.1:${MQTT_PORT}`, "--mqtt-client-id", "roost-browser-test"];
-    this.proc = spawn(BIN, args, { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ASAN_OPTIONS: "detect_leaks=1" } });
-    this.log = "";
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error("roost did not start: " + this.log)), 30000);
-      const seen = (d) => {
-        this.log += d;
-        const m = /listening on http port (\d+)/.exec(this.log);
-        if (m) { clearTimeout(t); this.port = +m[1]; this.base = "http://127.0.0.1:" + this.port; resolve(this); }
-      };
-      this.proc.stdout.on("data", seen);
-      this.proc.stderr.on("data", seen);
-      this.proc.on("exit", (code) => reject(new Error("roost exited " + code + ": " + this.log)));
-    });
-  }
-  kill9() {
-    return new Promise((resolve) => { this.proc.removeAllListeners("exit"); this.proc.on("exit", resolve); this.proc.kill("SIGKILL"); });
-  }
-  stop() {
-    return new Promise((resolve) => {
-      this.proc.removeAllListeners("exit");
-      this.proc.on("exit", (code) => resolve(code));
-      this.proc.kill("SIGTERM");
-    });
-  }
-}
-
-// One HTTP request, raw: {status, headers, body (Buffer)}; no decompression.
-function request(base, method, path, body, headers = {}) {
-  return new Promise((resolve, reject) => {
-    if (body) headers = { ...headers, "Content-Length": Buffer.byteLength(body) };
-    const req = http.request(base + path, { method, headers }, (res) => {
-      const parts = [];
-      res.on("data", (d) => parts.push(d));
-      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(parts) }));
-    });
-    req.on("error", reject);
-    if (body) req.write(body);
-    req.end();
-  });
-}
-
-function postJson(base, room, obj) {
-  return request(base, "POST", "/api/rooms/" + room + "/messages", JSON.stringify(obj), { "Content-Type": "application/json" });
-}
-
-// ---- pages ----
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
-});
-const pages = [];
-
-async function openPage(roost, nick, { viewport = { width: 1280, height: 800 }, route } = {}) {
-  const ctx = await browser.newContext({ viewport, hasTouch: viewport.width < 500 });
-  if (route) await ctx.routeWebSocket(/\/ws$/, route);
-  const page = await ctx.newPage();
-  page.errors = [];
-  page.dialogs = 0;
-  page.requests = [];
-  page.on("pageerror", (e) => page.errors.push("pageerror: " + e.message));
-  page.on("console", (m) => {
-    // A WebSocket that cannot connect while the broker is down is expected.
-    if (m.type() === "error" && !/WebSocket connection|ERR_CONNECTION_REFUSED|Failed to load resource/.test(m.text())) {
-      page.errors.push("console: " + m.text());
-    }
-  });
-  page.on("dialog", (d) => { page.dialogs++; d.dismiss(); });
-  page.on("request", (r) => page.requests.push(r.url()));
-  await page.addInitScript(() => {
-    window.__csp = [];
-    document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(e.violatedDirective + " " + e.blockedURI));
-  });
-  await page.goto(roost.base + "/");
-  await page.fill("#nick-input", nick);
-  await page.click("#nick-form button[type=submit]");
-  await waitFor(() => page.locator("#status[data-state=connected]").count(), nick + "'s page is connected");
-  page.nick = nick;
-  pages.push(page);
-  return page;
-}
-
-// Texts of the stored messages shown in the active room, in order.
-const texts = (page) => page.$$eval("#log li.msg:not(.pending) .text", (els) => els.map((e) => e.textContent));
-const count = async (page, text) => (await texts(page)).filter((t) => t === text).length;
-
-async function say(page, text) {
-  await page.fill("#say-input", text);
-  await page.press("#say-input", "Enter");
-}
-
-async function showRoom(page, room) {
-  const btn = page.locator(`button.room[data-room="${room}"]`);
-  // On a phone the room list is a panel that slides in from the left.
-  if ((await page.locator("#rooms-btn").isVisible()) && !(await page.locator("#rooms.open").count())) await page.click("#rooms-btn");
-  await btn.click({ timeout: 5000 }).catch(async (e) => { await page.screenshot({ path: "/tmp/smoke/fail.png" }); console.log(await page.evaluate(() => document.getElementById("rooms").className + " " + JSON.stringify(document.getElementById("rooms").getBoundingClientRect()))); throw e; });
-  await waitFor(() => page.locator(`button.room.active[data-room="${room}"]`).count(), page.nick + " shows " + room);
-}
-
+// Rate limits raised: the test posts a room's 200 messages in one go.
+const EXTRA = ["--mqtt", `mqtt://127.0.0.1:${MQTT_PORT}`, "--mqtt-client-id", "roost-browser-test",
+  "--addr-rate", "1000", "--addr-burst", "1000", "--msg-rate", "1000", "--msg-burst", "1000"];
 const DATA = mkdtempSync(join(tmpdir(), "roost-browser-"));
-const roost = await new Roost(0, DATA).start();
+const roost = await new Roost(BIN, 0, DATA, EXTRA).start();
 const carlLink = []; // carl's proxied WebSocket, to cut it
 try {
   // ---- two people in a room: messages, presence, typing, receipts ----
-  const ann = await openPage(roost, "ann");
-  const bob = await openPage(roost, "bob", { viewport: { width: 360, height: 640 } });
+  const ann = await openPage(roost.base, "ann", { notify: true });
+  const bob = await openPage(roost.base, "bob", { viewport: PHONE });
   await waitFor(async () => (await ann.textContent("#title")) === "# lobby", "a new page starts in # lobby");
 
   await say(ann, "hello bob");
@@ -180,13 +72,45 @@ try {
   await bob.fill("#say-input", "");
   await bob.type("#say-input", "typing a", { delay: 20 });
   await waitFor(async () => (await ann.textContent("#typing")) === "bob is typing…", "ann sees \"bob is typing…\"");
+  ok(!(await ann.locator("#hint").isVisible()), "the /help hint makes way for the typing line");
   await say(bob, "hi ann");
   await waitFor(async () => (await ann.textContent("#typing")) === "", "the typing line clears when bob sends");
+  await waitFor(() => ann.locator("#hint", { hasText: "/help" }).isVisible(), "and the /help hint is back, with a room open");
   await waitFor(async () => (await count(ann, "hi ann")) === 1, "ann sees bob's answer");
-  await waitFor(async () => ann.locator("#log li.msg", { hasText: "hi ann" }).locator(".seen", { hasText: "seen by bob" }).count(),
-    "ann sees bob's read receipt on the newest message");
-  await waitFor(async () => bob.locator("#log li.msg", { hasText: "hi ann" }).locator(".seen", { hasText: "seen by ann" }).count(),
+  await waitFor(() => ann.locator("#log li.msg", { hasText: "hello bob" }).locator(".seen", { hasText: "seen by bob" }).count(),
+    "ann sees bob's read receipt under her message (bob read past it)");
+  ok(await ann.locator("#log li.msg", { hasText: "hi ann" }).locator(".seen").count() === 0,
+    "and no \"seen by bob\" under bob's own message");
+  await waitFor(() => bob.locator("#log li.msg", { hasText: "hi ann" }).locator(".seen", { hasText: "seen by ann" }).count(),
     "bob sees ann's read receipt");
+
+  // ---- typing: Enter per device, an input that grows ----
+  ok(await bob.getAttribute("#say-input", "enterkeyhint") === "enter" && await ann.getAttribute("#say-input", "enterkeyhint") === "send",
+    "the keyboard's Enter key says \"enter\" on the phone and \"send\" on the laptop");
+  await bob.fill("#say-input", "");
+  const oneLine = await bob.$eval("#say-input", (e) => e.offsetHeight);
+  for (let i = 1; i <= 6; i++) {
+    await bob.type("#say-input", "line " + i);
+    if (i < 6) await bob.press("#say-input", "Enter");
+  }
+  ok((await bob.inputValue("#say-input")) === "line 1\nline 2\nline 3\nline 4\nline 5\nline 6", "on the phone Enter makes a new line");
+  const grown = await bob.$eval("#say-input", (e) => ({ h: e.clientHeight, line: parseFloat(getComputedStyle(e).lineHeight), scroll: e.scrollHeight }));
+  ok(grown.h >= 6 * grown.line && grown.scroll <= grown.h + 1, `the input grows to show all six lines (${grown.h} px, no scrolling)`);
+  await shot(bob, "input-grown-phone");
+  await bob.click("#say-form button[type=submit]");
+  await waitFor(async () => (await count(ann, "line 1\nline 2\nline 3\nline 4\nline 5\nline 6")) === 1, "the Send button sends all six lines");
+  ok(await bob.$eval("#say-input", (e) => e.offsetHeight) === oneLine, "and the input is one line again");
+  ok(await bob.$eval("meta[name=viewport]", (m) => m.content.includes("interactive-widget=resizes-content")),
+    "an on-screen keyboard resizes the page rather than covering it");
+  await waitFor(() => atBottom(bob), "bob's log is at its newest message");
+  await bob.setViewportSize({ width: PHONE.width, height: 360 }); // as when the keyboard opens
+  await waitFor(() => atBottom(bob), "when the keyboard takes the lower half, the newest message stays in view");
+  await bob.setViewportSize(PHONE);
+  await ann.type("#say-input", "two");
+  await ann.press("#say-input", "Shift+Enter");
+  await ann.type("#say-input", "lines");
+  await ann.press("#say-input", "Enter");
+  await waitFor(async () => (await count(bob, "two\nlines")) === 1, "on the laptop Shift+Enter makes a new line and Enter sends");
 
   // ---- hostile text stays text; links are links ----
   const evil = "<img src=x onerror=alert(1)> <script>alert(2)</script> see https://example.org/a?b=1.";
@@ -201,10 +125,21 @@ try {
   ok(await bob.locator("#log li.msg", { hasText: "javascript:alert(3)" }).locator("a").count() === 0, "only http and https become links");
   ok(ann.dialogs + bob.dialogs === 0, "nothing ran: no alert dialog opened");
 
-  // ---- refused messages say why; /help ----
+  // ---- refused messages say why, can be dismissed; /help ----
   await say(ann, "x".repeat(MAX_TEXT + 1));
   await waitFor(async () => /not sent: .*text_too_long/.test(await ann.locator("#log li.failed .note").textContent()),
     "a refused message shows why (text_too_long)");
+  await say(bob, "y".repeat(MAX_TEXT + 1));
+  const failed = bob.locator("#log li.failed");
+  await waitFor(() => failed.locator(".note", { hasText: "not sent" }).count(), "bob's refused message too, on the phone");
+  ok(await failed.locator(".nick").evaluate((e) => e.getClientRects().length === 1 && e.getBoundingClientRect().height < 30 &&
+    e.textContent === "bob"), "the nick in a refused bubble stays on one line");
+  await tapTargets(bob, "a refused message");
+  await shot(bob, "refused-phone");
+  await failed.locator("button", { hasText: "Dismiss" }).click();
+  await waitFor(async () => (await bob.locator("#log li.failed").count()) === 0, "Dismiss takes the refused bubble away");
+  await ann.locator("#log li.failed button", { hasText: "Dismiss" }).click();
+  await waitFor(async () => (await ann.locator("#log li.failed").count()) === 0, "on the laptop too");
   await say(ann, "/help");
   await waitFor(async () => (await ann.locator("#log li.system").last().textContent()).includes("/dm NICK TEXT"), "/help lists the page's commands");
   await waitFor(async () => ann.locator("#log li.msg.bot", { hasText: "/me ACTION" }).count(), "/help shows the broker's commands from its bot");
@@ -232,14 +167,36 @@ try {
   await waitFor(() => bob.locator("#log li.msg.device", { hasText: "greenhouse" }).locator(".readings dt", { hasText: "humidity" }).count(),
     "a device publishing with mosquitto_pub shows up in the page as a readings card");
 
-  // ---- direct messages reach only their two parties ----
-  const carl = await openPage(roost, "carl", {
+  // ---- a screen reader hears people, not devices ----
+  ok(await ann.$eval("#log", (e) => !e.hasAttribute("aria-live") && e.getAttribute("role") !== "log") &&
+    await ann.$eval("#typing", (e) => !e.closest("[aria-live]")), "neither the log nor the typing line is a live region");
+  const heard = () => ann.$$eval("#announce p", (ps) => ps.map((p) => p.textContent));
+  ok((await heard()).every((t) => !t.includes("kitchen")), "device readings are not read out " + JSON.stringify(await heard()));
+  await say(bob, "a word for the room");
+  await waitFor(async () => (await heard()).includes("bob: a word for the room"), "a person's message is read out");
+
+  // ---- a name opens a small menu: message or mention ----
+  const carl = await openPage(roost.base, "carl", {
     // carl's WebSocket runs through a proxy in the test, so it can be cut.
     route: (ws) => { const server = ws.connectToServer(); carlLink.push({ ws, server }); },
   });
   await waitFor(async () => (await ann.$$eval("#people-list .nick", (e) => e.length)) === 3, "ann sees carl arrive");
+  ok(await ann.locator("#people-list span.nick", { hasText: "ann" }).count() === 1, "one's own name is not a button");
   await ann.locator("#people-list .nick", { hasText: "bob" }).click();
-  await waitFor(async () => (await ann.textContent("#title")) === "@ bob", "clicking bob's nick opens a direct message");
+  await waitFor(() => ann.locator("#nick-menu").isVisible(), "tapping a name opens its menu, not a direct message");
+  ok((await ann.textContent("#title")) === "# lobby", "the room stays as it was");
+  await ann.click("#menu-dm");
+  await waitFor(async () => (await ann.textContent("#title")) === "@ bob", "\"Message bob\" opens a direct message");
+  await bob.locator("#log li.msg", { hasText: "hello bob" }).locator("button.nick").click();
+  await waitFor(() => bob.locator("#nick-menu").isVisible(), "on the phone, a name in a message header opens the menu");
+  ok(await bob.textContent("#menu-mention") === "Mention ann" && await bob.textContent("#menu-dm") === "Message ann", "with both choices");
+  await tapTargets(bob, "the name menu");
+  await shot(bob, "name-menu-phone");
+  await bob.click("#menu-mention");
+  ok((await bob.inputValue("#say-input")) === "@ann " && !(await bob.locator("#nick-menu").isVisible()), "\"Mention ann\" puts @ann in the input");
+  await bob.fill("#say-input", "");
+
+  // ---- direct messages reach only their two parties ----
   await say(ann, "just for bob");
   await waitFor(async () => (await count(ann, "just for bob")) === 1, "ann sees her direct message");
   await waitFor(() => bob.locator("#dm-list button", { hasText: "ann" }).count(), "bob gets a direct-message room with ann");
@@ -254,16 +211,24 @@ try {
   await showRoom(ann, "lobby");
   await showRoom(bob, "lobby");
 
-  // ---- unread counts and leaving ----
+  // ---- an empty room says what it is; unread counts and leaving ----
   await say(bob, "/join garden");
   await waitFor(async () => (await bob.textContent("#title")) === "# garden", "/join opens # garden");
+  await waitFor(async () => /garden is empty so far.*\/join garden/.test(await bob.locator("#log .empty").textContent()),
+    "an empty room says what it is and how others join");
+  await shot(bob, "empty-room-phone");
   await say(bob, "roses are out");
   await say(bob, "and the tulips");
   await waitFor(async () => (await count(bob, "and the tulips")) === 1, "bob's garden messages are stored");
+  ok(await bob.locator("#log .empty").count() === 0, "the empty-room note goes with the first message");
   await showRoom(bob, "lobby");
+  await ann.fill("#join-input", "not a room!");
+  await ann.press("#join-input", "Enter");
+  await waitFor(async () => (await ann.textContent("#join-error")).includes("1-32 of a-z, 0-9, _ and -"), "a bad room name says what is allowed");
   await ann.fill("#join-input", "Garden");
   await ann.press("#join-input", "Enter");
   await waitFor(async () => (await count(ann, "and the tulips")) === 1, "ann joins garden (typed Garden) and sees its backlog");
+  ok(await ann.locator("#log .start", { hasText: "This is the start of # garden." }).count() === 1, "headed by the start of its history");
   await showRoom(ann, "lobby");
   await say(carl, "/join garden");
   await waitFor(async () => (await carl.textContent("#title")) === "# garden", "carl joins garden");
@@ -272,29 +237,118 @@ try {
   await waitFor(async () => (await ann.locator("#joined-list li", { hasText: "garden" }).textContent()).includes("2 unread"),
     "ann's room list counts 2 unread in garden");
   await waitFor(async () => (await ann.locator("#joined-list li", { hasText: "garden" }).textContent()).includes("3 here"), "and 3 people there");
+  await waitFor(async () => (await ann.title()) === "(2) Roost", "and the title counts them: (2) Roost");
   await showRoom(ann, "garden");
   await waitFor(async () => !(await ann.locator("#joined-list li", { hasText: "garden" }).textContent()).includes("unread"), "opening garden clears it");
+  await waitFor(async () => (await ann.title()) === "Roost", "and the title");
   await ann.click("#leave");
   await waitFor(async () => (await ann.locator("#joined-list li", { hasText: "garden" }).count()) === 0, "ann leaves garden");
   await waitFor(async () => (await carl.textContent("#count")) === "2", "carl sees ann leave garden (presence)");
   await showRoom(carl, "lobby");
 
-  // ---- a nick is owned by its device's key ----
-  const thief = await (await browser.newContext()).newPage();
-  await thief.goto(roost.base + "/");
+  // ---- a nick is owned by its device's key; a refused nick says why ----
+  const thief = await openPage(roost.base, "", { viewport: PHONE });
+  thief.nick = "a new phone";
+  await thief.fill("#nick-input", "Alice Smith");
+  await thief.click("#nick-form button[type=submit]");
+  await waitFor(async () => /Not allowed: space\. A nick is letters A-Z a-z, digits, _ - and \. only/.test(await thief.textContent("#setup-error")),
+    "a nick with a space is refused with the characters allowed");
+  ok(await thief.getAttribute("#nick-input", "aria-invalid") === "true", "and the field is marked invalid");
+  await tapTargets(thief, "the nick form");
+  await shot(thief, "nick-refused-phone");
   await thief.fill("#nick-input", "ANN");
   await thief.click("#nick-form button[type=submit]");
   await waitFor(async () => (await thief.textContent("#setup-error")).includes("belongs to another device"),
     "another device cannot take ann's nick: the page asks for another");
   ok(await thief.locator("#setup").isVisible(), "and shows the nick form again");
   await thief.context().close();
+  pages.splice(pages.indexOf(thief), 1);
+
+  // ---- reading back: a room of 200 messages, older history on scroll-up ----
+  for (let i = 1; i <= 200; i++) assert.equal((await postJson(roost.base, "history", { from: "logger", text: "h " + i })).status, 201);
+  await ann.fill("#join-input", "history");
+  await ann.press("#join-input", "Enter");
+  await waitFor(async () => (await texts(ann)).at(-1) === "h 200", "ann opens # history at its newest message");
+  ok((await texts(ann)).length === 50 && (await texts(ann))[0] === "h 151", "the page starts with the newest 50");
+  ok(await atBottom(ann), "at the bottom");
+  await ann.evaluate(() => { document.getElementById("log").scrollTop = 0; });
+  const y151 = await screenY(ann, "h 151");
+  await waitFor(async () => (await texts(ann))[0] === "h 101", "scrolled to the top, the 50 before load above");
+  ok(Math.abs((await screenY(ann, "h 151")) - y151) < 2, "and what the reader saw stays where it was on screen");
+  for (let i = 0; i < 6 && !(await ann.locator("#log .start").count()); i++) {
+    await ann.evaluate(() => { document.getElementById("log").scrollTop = 0; });
+    await ann.waitForTimeout(300);
+  }
+  await waitFor(async () => (await ann.locator("#log .start").textContent()) === "This is the start of # history.", "down to its start, marked");
+  const all = await texts(ann);
+  ok(all.length === 200 && all.every((t, i) => t === "h " + (i + 1)), "all 200, once each, in order");
+  ok(await ann.locator("#log li.day").count() === 1 && await ann.$eval("#log li", (e) => e.classList.contains("start")),
+    "one day line, under the start marker");
+  await ann.evaluate(() => { document.getElementById("log").scrollTop = 0; });
+  await shot(ann, "history-start-laptop");
+
+  // ---- a reader scrolled up is not moved; a pill says what is new ----
+  await scrollTo(ann, "h 100");
+  const before = await ann.$eval("#log", (e) => e.scrollTop);
+  for (let i = 1; i <= 3; i++) assert.equal((await postJson(roost.base, "history", { from: "logger", text: "late " + i })).status, 201);
+  await waitFor(async () => (await ann.textContent("#pill")) === "3 new ↓", "the reader scrolled up gets a \"3 new\" pill");
+  ok(Math.abs((await ann.$eval("#log", (e) => e.scrollTop)) - before) < 1 && Math.abs(await screenY(ann, "h 100") -
+    (await ann.$eval("#log", (e) => e.getBoundingClientRect().top))) < 12, "and stays where they were reading");
+  await shot(ann, "pill-laptop");
+  await ann.click("#pill");
+  await waitFor(async () => (await atBottom(ann)) && !(await ann.locator("#pill").isVisible()), "the pill jumps to the bottom and goes");
+  assert.equal((await postJson(roost.base, "history", { from: "logger", text: "late 4" })).status, 201);
+  await waitFor(async () => (await count(ann, "late 4")) === 1, "the next message arrives");
+  await waitFor(() => atBottom(ann), "and a reader at the bottom stays pinned to it");
+  await say(bob, "/join history");
+  await waitFor(async () => (await texts(bob)).at(-1) === "late 4", "bob opens # history on his phone");
+  await scrollTo(bob, (await texts(bob))[5]);
+  assert.equal((await postJson(roost.base, "history", { from: "logger", text: "late 5" })).status, 201);
+  await waitFor(async () => (await bob.textContent("#pill")) === "1 new ↓", "on the phone too");
+  await tapTargets(bob, "the new-messages pill");
+  await shot(bob, "pill-phone");
+  await bob.click("#pill");
+  await showRoom(bob, "lobby");
+  await showRoom(ann, "lobby");
+
+  // ---- reading back a direct message (never readable over HTTP) ----
+  const dan = await (await browser.newContext()).newPage();
+  await dan.goto(roost.base + "/healthz");
+  const sent = await dan.evaluate(() => new Promise((resolve, reject) => {
+    const ws = new WebSocket("ws://" + location.host + "/ws", "roost.v1");
+    let acks = 0;
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "hello", nick: "dan" }));
+      for (let i = 1; i <= 60; i++) ws.send(JSON.stringify({ type: "dm", to: "gus", text: "d " + i, cid: "d" + i }));
+    };
+    ws.onmessage = (e) => {
+      for (const ev of [].concat(JSON.parse(e.data))) {
+        if (ev.type === "ack" && ++acks === 60) { ws.close(); resolve(acks); }
+        if (ev.type === "error") reject(new Error(JSON.stringify(ev)));
+      }
+    };
+  }));
+  ok(sent === 60, "dan sends gus 60 direct messages while gus is away");
+  await dan.context().close();
+  const gus = await openPage(roost.base, "gus", { viewport: LAPTOP, dark: true });
+  await showRoom(gus, "@dan+gus");
+  await waitFor(async () => (await texts(gus)).at(-1) === "d 60", "gus opens his direct messages with dan");
+  await gus.evaluate(() => { document.getElementById("log").scrollTop = 0; });
+  await waitFor(async () => (await gus.locator("#log .start").count()) === 1, "scrolled up, the older ones load (by joining again)");
+  ok((await gus.textContent("#log .start")) === "This is the start of your messages with dan." &&
+    (await texts(gus)).join() === Array.from({ length: 60 }, (_, i) => "d " + (i + 1)).join(), "all 60, in order, to the start");
+  await shot(gus, "dm-start-laptop-dark");
+  await contrast(gus, "a direct message, dark");
 
   // ---- the phone loses its network, then gets it back ----
   await bob.context().setOffline(true);
-  await waitFor(async () => (await bob.textContent("#status")) === "offline", "bob's page says offline when the network goes");
+  await waitFor(async () => (await bob.textContent("#status")) === "You are offline.", "bob's page says offline when the network goes");
+  ok(await bob.locator("#banner").isVisible(), "in the banner");
+  await shot(bob, "offline-phone");
   await say(ann, "while bob was offline");
   await bob.context().setOffline(false);
-  await waitFor(async () => (await bob.textContent("#status")) === "connected", "and connected when it is back");
+  await waitFor(async () => (await bob.getAttribute("#status", "data-state")) === "connected" && !(await bob.locator("#banner").isVisible()),
+    "and the banner goes when it is back");
   await waitFor(async () => (await count(bob, "while bob was offline")) === 1, "bob recovers the message he missed");
 
   // ---- a network blip: carl's socket is cut; he recovers exactly ----
@@ -306,14 +360,26 @@ try {
   ok(await count(carl, "hello bob") === 1, "nothing he had is doubled");
   ok(await carl.locator("#log li.gap").count() === 0, "no 'missed' marker: recovery was exact");
 
-  // ---- the broker is killed and restarted ----
-  const before = { ann: await texts(ann), bob: await texts(bob) };
+  // ---- the broker is killed and restarted: a banner, stale lists ----
+  const before2 = { ann: await texts(ann), bob: await texts(bob) };
   await roost.kill9();
-  await waitFor(async () => /reconnecting in \d+ s|connecting/.test(await ann.textContent("#status")), "ann's page shows it is reconnecting");
-  await waitFor(async () => /reconnecting in \d+ s|connecting/.test(await bob.textContent("#status")), "bob's page shows it is reconnecting");
+  for (const p of [ann, bob]) {
+    await waitFor(async () => /Cannot reach Roost: trying again in \d+ s\.|Connecting/.test(await p.textContent("#status")),
+      p.nick + "'s page says it cannot reach Roost");
+    const box = await p.locator("#banner").boundingBox();
+    ok(box && Math.abs(box.width - p.viewportSize().width) < 1 && box.y < 80, p.nick + ": in a full-width banner under the header");
+    ok(await p.evaluate(() => document.body.classList.contains("stale") &&
+      getComputedStyle(document.querySelector("#people-list .nick")).fontStyle === "italic"), p.nick + ": who is here is greyed as stale");
+  }
+  ok((await bob.locator("#title").boundingBox()).width > 150, "the room title keeps its room on the phone");
+  await waitFor(() => bob.locator("#retry").isVisible(), "the banner offers to retry now");
+  await tapTargets(bob, "the disconnected banner");
+  await contrast(bob, "the disconnected banner");
+  await shot(bob, "banner-phone");
+  await shot(ann, "banner-laptop");
   await say(ann, "typed while the broker was down");
   await waitFor(() => ann.locator("#log li.pending", { hasText: "typed while the broker was down" }).count(), "it is shown as pending");
-  await new Roost(roost.port, DATA).start().then((r) => Object.assign(roost, r));
+  await new Roost(BIN, roost.port, DATA, EXTRA).start().then((r) => Object.assign(roost, r));
   const r2 = await postJson(roost.base, "lobby", { from: "kitchen", text: "posted right after the restart" });
   assert.equal(r2.status, 201);
   await waitFor(async () => (await count(bob, "typed while the broker was down")) === 1, "bob gets the queued message once", 30000);
@@ -324,6 +390,7 @@ try {
     ok(await p.locator("#log li.pending").count() === 0, p.nick + " has nothing left pending");
     ok(await p.locator("#log li.gap").count() === 0,
       p.nick + " recovered exactly: the broker kept its history and epoch (no 'missed' marker)");
+    ok(!(await p.evaluate(() => document.body.classList.contains("stale"))), p.nick + ": nothing is greyed once connected");
   }
   await say(bob, "after the restart");
   await waitFor(async () => bob.locator("#log li.msg", { hasText: "after the restart" }).locator(".seen", { hasText: "seen by ann" }).count(),
@@ -333,15 +400,16 @@ try {
     const now = await texts(p);
     const seen = new Map();
     for (const t of now) seen.set(t, (seen.get(t) || 0) + 1);
-    const doubled = [...seen].filter(([, n]) => n > 1);
+    const doubled = [...seen].filter(([, k]) => k > 1);
     ok(doubled.length === 0, p.nick + ": no message shown twice " + JSON.stringify(doubled));
-    const lost = before[p.nick].filter((t) => !now.includes(t));
+    const lost = before2[p.nick].filter((t) => !now.includes(t));
     ok(lost.length === 0, p.nick + ": nothing shown before the restart went missing " + JSON.stringify(lost));
   }
 
   // ---- where WebSocket cannot pass: SSE plus POST ----
-  const dave = await openPage(roost, "dave", { route: (ws) => ws.close({ code: 1006 }) });
-  ok((await dave.textContent("#status")) === "connected (HTTP fallback)", "dave's page falls back to HTTP when WebSocket fails");
+  const dave = await openPage(roost.base, "dave", { route: (ws) => ws.close({ code: 1006 }) });
+  ok((await dave.textContent("#status")) === "Connected through plain HTTP", "dave's page falls back to HTTP when WebSocket fails");
+  ok(/no presence, typing or direct messages/.test(await dave.textContent("#status-more")), "and says what that leaves out");
   await waitFor(async () => (await count(dave, "after the restart")) === 1, "dave reads the room's history over HTTP");
   await say(ann, "live to dave");
   await waitFor(async () => (await count(dave, "live to dave")) === 1, "dave gets live messages over Server-Sent Events");
@@ -351,7 +419,7 @@ try {
 
   // ---- a restart that loses history (no data directory): marked, then live again ----
   await roost.kill9();
-  await new Roost(roost.port, "").start().then((r) => Object.assign(roost, r));
+  await new Roost(BIN, roost.port, "", EXTRA).start().then((r) => Object.assign(roost, r));
   for (const p of [ann, bob]) {
     await waitFor(() => p.locator("#log li.gap", { hasText: "some messages were missed" }).count(),
       p.nick + " marks the broken history when the broker comes back without its data", 30000);
@@ -372,16 +440,25 @@ try {
     await say(p, "/w " + w);
     await p.waitForTimeout(150);
   }
-  await waitFor(async () => (await bob.locator("#log .tiles").count()) === 3, "three rows of tiles in the room");
-  const roomLetters = await bob.$$eval("#log .tiles .tile", (ts) => ts.map((t) => t.textContent).join(""));
-  ok(roomLetters === "", "the room's rows show colours only, no letters");
-  ok((await bob.locator("#log .tiles").first().getAttribute("aria-label")).includes("letter 1:"), "tiles carry a text alternative");
+  const rows = (p) => p.$$eval("#log .tiles", (rs) => rs.map((r) => r.textContent || "-"));
+  await waitFor(async () => (await rows(bob)).join() === "-,SLATE,-", "bob's page shows his own row's letters, ann's rows as colours only");
+  await waitFor(async () => (await rows(ann)).join() === "CRANE,-,PIOUS", "ann's page shows her letters in the game room, bob's row as colours");
+  ok((await ann.locator("#log .tile-who").first().textContent()).includes("only you see them"), "marked as seen by her only");
+  ok((await bob.locator("#log .tiles").first().getAttribute("aria-label")).includes("letter 1:") &&
+    (await ann.locator("#log .tiles").first().getAttribute("aria-label")).startsWith("C: "), "tiles carry a text alternative");
   await showRoom(ann, "@ann+roost");
-  await waitFor(async () => (await ann.$$eval("#log .tiles", (rows) => rows.map((r) => r.textContent).join(" "))) === "CRANE PIOUS",
-    "ann's own board (her DM room with the bot) shows her letters");
-  await bob.screenshot({ path: SHOTS + "/wordle-phone.png" });
-  await ann.screenshot({ path: SHOTS + "/wordle-desktop.png" });
+  await waitFor(async () => (await rows(ann)).join(" ") === "CRANE PIOUS", "ann's own board (her DM room with the bot) shows her letters");
   await showRoom(ann, "games");
+  await shot(bob, "wordle-phone");
+  await shot(ann, "wordle-laptop");
+  await contrast(ann, "# games with Wordle tiles, light");
+  await contrast(bob, "# games with Wordle tiles, light");
+  for (const p of [ann, bob]) await p.emulateMedia({ colorScheme: "dark" });
+  await contrast(ann, "# games with Wordle tiles, dark");
+  await contrast(bob, "# games with Wordle tiles, dark");
+  await shot(ann, "wordle-laptop-dark");
+  await shot(bob, "wordle-phone-dark");
+  for (const p of [ann, bob]) await p.emulateMedia({ colorScheme: "light" });
   await say(ann, "/hangman start animals");
   await waitFor(async () => (await bob.locator("#log li.msg.bot", { hasText: "+---+" }).count()) === 1, "Hangman's gallows reach bob");
   ok(/mono/i.test(await bob.locator("#log li.msg.bot", { hasText: "+---+" }).evaluate((e) => getComputedStyle(e).fontFamily)),
@@ -391,33 +468,42 @@ try {
   assert.equal((await postJson(roost.base, "sensors", { from: "kitchen", data: { temp: 31.5 } })).status, 201);
   await waitFor(() => ann.locator("#log li.msg.bot.alert", { hasText: "kitchen temp is 31.5" }).count(),
     "a watch alert shows in the alert style");
+  await contrast(ann, "a watch alert, light");
 
-  // ---- weight, requests, CSP, errors ----
-  const urls = [...new Set(ann.requests.filter((u) => u.startsWith(roost.base) && !u.includes("/api/")))];
-  let gz = 0;
-  for (const u of urls) {
-    const res = await request(roost.base, "GET", u.slice(roost.base.length), null, { "Accept-Encoding": "gzip" });
-    assert.equal(res.status, 200, u);
-    gz += res.body.length;
-  }
-  ok(urls.length >= 5 && gz <= PAGE_BUDGET, `the page (${urls.length} files) weighs ${gz} bytes gzipped, at most ${PAGE_BUDGET}`);
-  console.log("# page weight: " + gz + " bytes gzipped in " + urls.length + " files");
+  // ---- every tap target at phone size; contrast everywhere ----
+  await tapTargets(bob, "a room with messages, cards and games");
+  await openPanel(bob, "rooms");
+  await bob.click("#settings summary");
+  await tapTargets(bob, "the room list and settings");
+  await contrast(bob, "the room list and settings, light");
+  await shot(bob, "rooms-phone");
+  await bob.keyboard.press("Escape");
+  await openPanel(bob, "people");
+  await tapTargets(bob, "the people here");
+  await shot(bob, "people-phone");
+  await bob.keyboard.press("Escape");
+  await openPanel(ann, "rooms");
+  await tapTargets(ann, "everything at once");
+  await contrast(ann, "everything at once, light");
+
+  // ---- no CSP violation, no script error, no receipt under one's own message ----
   for (const p of pages) {
     ok((await p.evaluate(() => window.__csp)).length === 0, p.nick + ": no Content-Security-Policy violation");
     ok(p.errors.length === 0, p.nick + ": no script error " + JSON.stringify(p.errors));
+    ok(await p.$$eval("#log li.msg", (lis) => lis.every((li) => {
+      const s = li.querySelector(".seen");
+      return !s || !s.textContent.slice(8).split(", ").some((x) => x.toLowerCase() === li.dataset.from.toLowerCase());
+    })), p.nick + ": no \"seen by\" under the reader's own message");
   }
 
   // ---- screenshots for people to look at ----
-  await bob.screenshot({ path: SHOTS + "/page-phone.png" });
-  await ann.screenshot({ path: SHOTS + "/page-desktop.png" });
-  const dark = await browser.newContext({ viewport: { width: 360, height: 640 }, colorScheme: "dark" });
-  const dp = await dark.newPage();
-  await dp.goto(roost.base + "/");
-  await dp.fill("#nick-input", "erin");
-  await dp.click("#nick-form button[type=submit]");
-  await waitFor(async () => (await count(dp, "a new history begins")) === 1, "a dark-mode phone page shows the lobby");
-  await dp.screenshot({ path: SHOTS + "/page-phone-dark.png" });
-  console.log("# screenshots: " + SHOTS + "/page-{phone,desktop,phone-dark}.png, wordle-{phone,desktop}.png");
+  await shot(bob, "page-phone");
+  await shot(ann, "page-laptop");
+  const erin = await openPage(roost.base, "erin", { viewport: PHONE, dark: true });
+  await waitFor(async () => (await count(erin, "a new history begins")) === 1, "a dark-mode phone page shows the lobby");
+  await contrast(erin, "the lobby, dark phone");
+  await shot(erin, "page-phone-dark");
+  console.log("# screenshots in " + SHOTS);
 } finally {
   await browser.close();
   roost.exitCode = await roost.stop();
@@ -425,4 +511,4 @@ try {
   rmSync(DATA, { recursive: true, force: true });
 }
 ok(roost.exitCode === 0, "the broker exits 0 after SIGTERM (under ASan: no leak or error report)");
-console.log(`# ${checks} checks passed`);
+console.log(`# ${checked()} checks passed`);

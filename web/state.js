@@ -1,0 +1,35 @@
+// What the page knows: the person, the rooms it follows (each with its own
+// list of messages, kept while another room shows) and the rooms the
+// broker has. One object, shared by app.js and messages.js.
+import { store } from "./prefs.js";
+import { dmPeer } from "./util.js";
+import { el } from "./view.js";
+
+export const S = {
+  nick: store.get("nick", ""),
+  key: store.get("key", ""),
+  token: store.get("token", ""),
+  rooms: new Map(),      // room -> R (rooms this page follows)
+  directory: new Map(),  // room -> {members, head}: every plain room the broker has
+  read: store.get("read", {}), // room -> {epoch, seq}: last seen here, for unread counts
+  active: "",
+  fallback: false,
+};
+
+export const same = (a, b) => a.toLowerCase() === b.toLowerCase();
+
+// A room's state, made on first use. seq: the newest seq seen; first: the
+// oldest seq shown of this epoch; oldest: the oldest the broker holds;
+// live: the head at join (messages up to it are a replay, not news).
+export function room(name) {
+  let r = S.rooms.get(name);
+  if (!r) {
+    r = { name, dm: name[0] === "@", ol: el("ol", "messages"), keys: new Set(), members: new Set(), reads: {},
+      typing: new Map(), unread: 0, day: 0, epoch: "", seq: 0, first: 0, oldest: 1, live: 0, series: new Map(), joined: false };
+    S.rooms.set(name, r);
+  }
+  return r;
+}
+
+export const peer = (r) => r.peer || dmPeer(r.name, S.nick);
+export const label = (r) => (r.dm ? "@ " + peer(r) : "# " + r.name);
