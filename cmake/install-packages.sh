@@ -19,7 +19,7 @@ pkgs_for() {
     riscv64) echo "gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user-static" ;;
     armv6) echo "crossbuild-essential-armel qemu-user-static" ;;
     deb) echo "dpkg-dev" ;;
-    package-test) echo "lintian shellcheck systemd util-linux curl openssl python3 python3-websockets qemu-user-static" ;;
+    package-test) echo "lintian shellcheck systemd util-linux curl openssl python3 python3-websockets python3-seccomp qemu-user-static" ;;
     *) echo "install-packages: unknown group '$1'" >&2; exit 2 ;;
     esac
 }
