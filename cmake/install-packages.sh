@@ -18,7 +18,7 @@ pkgs_for() {
     armhf) echo "crossbuild-essential-armhf qemu-user-static" ;;
     riscv64) echo "gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user-static" ;;
     armv6) echo "crossbuild-essential-armel qemu-user-static" ;;
-    deb) echo "dpkg-dev" ;;
+    deb) echo "binutils" ;;
     package-test) echo "lintian shellcheck systemd util-linux curl openssl python3 python3-websockets python3-seccomp qemu-user-static" ;;
     *) echo "install-packages: unknown group '$1'" >&2; exit 2 ;;
     esac
