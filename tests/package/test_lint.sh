@@ -19,8 +19,11 @@ bad() {
 tmp=$(mktemp -d /tmp/roost-lint-XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
+n=0
 for deb in "$@"; do
+    n=$((n + 1))
     name=$(basename "$deb")
+    case "$deb" in */armv6/*) name="$name (armv6)" ;; esac
     # lintian 2.116 warns when run as root (CI is root); that line is not a finding.
     if lintian --fail-on error,warning "$deb" >"$tmp/lintian" 2>&1; then
         ok "$name: lintian finds no error or warning"
@@ -29,8 +32,12 @@ for deb in "$@"; do
         grep -v 'running with root privileges' "$tmp/lintian" | sed 's/^/    /'
     fi
 
-    root="$tmp/${name%.deb}"
-    dpkg-deb -R "$deb" "$root"
+    # Two packages may share a name (armhf and armv6 are both _armhf.deb).
+    root="$tmp/$n"
+    if ! dpkg-deb -R "$deb" "$root"; then
+        bad "$name: dpkg-deb cannot unpack it"
+        continue
+    fi
     for script in postinst prerm postrm; do
         f="$root/DEBIAN/$script"
         if [ ! -x "$f" ]; then
