@@ -29,6 +29,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 
 APPLIED = {
     "Type", "User", "Group", "ExecStart", "WorkingDirectory", "UMask", "StateDirectory", "StateDirectoryMode",
@@ -91,7 +92,6 @@ def build_filesystem(service, state_dir):
     if one(service, "PrivateDevices") == "yes":
         # The devices to keep are reached through a bind of the old /dev in
         # a scratch directory of the private /tmp.
-        import tempfile
         old = tempfile.mkdtemp(prefix=".old-dev-", dir="/tmp")
         mount("--bind", "/dev", old)
         mount("-t", "tmpfs", "-o", "mode=755,nosuid,noexec", "tmpfs", "/dev")

@@ -22,13 +22,11 @@ Run with Debian's /usr/bin/python3 (python3-websockets).
 import asyncio
 import fcntl
 import grp
-import json
 import os
 import pwd
 import re
 import shutil
 import signal
-import socket
 import stat
 import subprocess
 import sys
