@@ -306,6 +306,7 @@ void CommandAccess::run_sweep(Broker& b) {
     pending = hangman_sweep(b, now) || pending;
     pending = wordle_sweep(b, now) || pending;
     pending = watch_sweep(b, now) || pending;
+    pending = b.sweep_devices(now) || pending;
     if (pending) wake_sweep(b);
 }
 

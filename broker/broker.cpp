@@ -22,7 +22,7 @@ bool is_ready(const Session& s) { return s.state == SessionState::ready; }
 
 Broker::Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport& transport)
     : limits_(limits), clock_(clock), random_(random), transport_(transport), decoder_(limits),
-      timers_(limits.max_timers) {
+      timers_(limits.max_timers), devices_(limits) {
     const CoreLimits& L = limits_;
     rooms_.resize(L.max_rooms);
     rings_.reserve(L.max_rooms);
@@ -54,8 +54,9 @@ Broker::Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport
     for (std::uint32_t i = 0; i < L.max_nicks; ++i) {
         nicks_[i].key = &keys_[std::size_t{i} * L.max_key];
     }
-    encode_.resize(max_event_bytes(L));
-    frame_.resize(frame_buffer_bytes(L));
+    encode_.resize(static_cast<std::size_t>(max_event_bytes(L)));
+    device_buf_.resize(device_record_size(L));
+    frame_.resize(static_cast<std::size_t>(frame_buffer_bytes(L)));
     reserved_ = static_cast<std::size_t>(total_bytes(core_reserve(L)));
     init_bots();
 }
@@ -116,6 +117,14 @@ void Broker::close_session(SessionId id) {
     s.state = SessionState::free;
     s.nick = kNone;
     --sessions_open_;
+}
+
+void Broker::remap_grants(const std::vector<std::int32_t>& map) {
+    for (Session& s : sessions_) {
+        if (s.state == SessionState::free || s.grant < 0) continue;
+        s.grant = static_cast<std::size_t>(s.grant) < map.size() ? map[static_cast<std::size_t>(s.grant)]
+                                                                 : Authorizer::denied;
+    }
 }
 
 void Broker::set_timer_handler(std::uint32_t kind, TimerHandler h) {

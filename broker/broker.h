@@ -14,6 +14,7 @@
 #include "broker/bots.h"
 #include "broker/clock.h"
 #include "broker/codec.h"
+#include "broker/device_store.h"
 #include "broker/error.h"
 #include "broker/events.h"
 #include "broker/journal.h"
@@ -48,6 +49,9 @@ public:
 class Authorizer {
 public:
     static constexpr std::int32_t denied = -1;
+    // Granted while no token was required: may do everything, also after
+    // tokens are configured by a reload (nobody connected is dropped).
+    static constexpr std::int32_t open = -2;
     virtual ~Authorizer() = default;
     // What a hello's token grants (an index the Authorizer understands), or
     // `denied`: the hello gets `unauthorized` and the session closes 1008.
@@ -66,6 +70,7 @@ struct Frame {
 
 // The answer to a message stored through post().
 struct PostResult {
+    const char* why = nullptr; // a refusal's reason, when the core has one
     std::uint64_t seq = 0;
     std::uint64_t ts = 0;
     bool duplicate = false; // a retry: nothing was stored, this is the first answer
@@ -112,6 +117,13 @@ public:
     bool restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq);
     // A bot record (broker/bots.h): `bytes` as Journal::bot_saved() got them.
     bool restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes);
+    // The device store's records (broker/devices.cpp), as the journal got
+    // them; devices first (a series needs its device, a bucket its series).
+    bool restore_device(std::uint32_t i, std::string_view bytes);
+    bool restore_series(std::uint32_t s, std::string_view bytes);
+    bool restore_bucket(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, std::string_view bytes);
+    // Bytes of one device record (Journal::device_saved).
+    static std::size_t device_record_size(const CoreLimits& l);
     // After the restore_* calls: pending reminders, games and watches resume.
     void start_bots();
 
@@ -140,6 +152,9 @@ public:
     bool can_take_frame(SessionId s) const;
     // Queues `bye` and asks for a close with `code` (shutdown: 1001).
     void shut(SessionId s, CloseCode code, const char* reason);
+    // The Authorizer's grants changed (a reload): every session's grant g
+    // >= 0 becomes map[g] (Authorizer::denied when out of the map).
+    void remap_grants(const std::vector<std::int32_t>& map);
 
     // HTTP API: store a message from a device/script into `room` (created
     // when new). `cid` empty means no retry key.
@@ -167,6 +182,8 @@ public:
     std::uint32_t room_count() const;
     std::uint32_t session_count() const { return sessions_open_; }
     const CoreLimits& limits() const { return limits_; }
+    // The devices that post into the rooms (read-only: the HTTP API, metrics).
+    const DeviceStore& devices() const { return devices_; }
 
     // The MQTT bridge (broker/bridge.cpp; platform/mqtt_bridge.cpp drives
     // it). `origin` is this broker's id on the bridge (1..64 printable);
@@ -241,6 +258,13 @@ private:
     // bots.cpp
     void init_bots();
 
+    // devices.cpp: a device message is checked before it is stored, taken
+    // into the store after; the sweep says who went quiet.
+    Errc check_reading(std::uint32_t ri, std::string_view from, std::string_view data_json, const char*& why) const;
+    void took_reading(std::uint32_t ri, std::string_view from, std::uint64_t ts, std::string_view data_json);
+    void save_device(std::uint32_t i);
+    bool sweep_devices(std::uint64_t now);
+
     // fanout.cpp: queued events, frames, culling
     bool queue(std::uint32_t si, std::string_view event_json);
     // The answer to a session's own frame (ack, error, pong, left): queued,
@@ -280,6 +304,8 @@ private:
     std::vector<Nick> nicks_;
     std::unique_ptr<char[]> keys_;
     std::size_t keys_size_ = 0;
+    DeviceStore devices_;
+    std::vector<char> device_buf_; // one device record for the journal
     ZeroTable<Reminder> reminders_;    // max_reminders (all zero: unused)
     ZeroTable<Watch> watches_;         // max_watches
     ZeroTable<RoomBots> room_bots_;    // one per room slot (an empty `room`: unused)

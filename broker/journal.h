@@ -39,6 +39,16 @@ public:
     // Bot record `index` of table `table` (broker/bots.h: BotTable) is now
     // `bytes` (bot_record_size of that table).
     virtual void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) = 0;
+    // The device store (broker/devices.cpp): device record `index`
+    // (Broker::device_record_size bytes), series `s`'s record (8 bytes) and
+    // one bucket of it (sizeof(Bucket)). Failures are the journal's to count.
+    virtual void device_saved(std::uint32_t index, std::string_view bytes) {
+        (void)index, (void)bytes;
+    }
+    virtual void series_saved(std::uint32_t s, std::string_view bytes) { (void)s, (void)bytes; }
+    virtual void bucket_saved(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, std::string_view bytes) {
+        (void)s, (void)archive, (void)slot, (void)bytes;
+    }
 };
 
 } // namespace roost

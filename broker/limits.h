@@ -11,6 +11,21 @@ namespace roost {
 // for it).
 inline constexpr std::uint32_t kMaxCidBound = 256;
 
+// The round-robin archives of every device series (broker/device_store.h),
+// from the device_archives setting: per archive `count` buckets of `step_ms`.
+inline constexpr std::uint32_t kMaxArchives = 4;
+struct Archive {
+    std::uint32_t step_ms = 0; // 0: unused
+    std::uint32_t count = 0;
+};
+struct ArchiveSet {
+    // 1-minute buckets for 2 hours, 15-minute for 48 hours, 1-hour for 30 days.
+    Archive a[kMaxArchives] = {{60000, 120}, {900000, 192}, {3600000, 720}, {0, 0}};
+    std::uint32_t n = 3;
+    std::uint32_t buckets() const; // in all, per series
+    std::uint64_t span_ms() const; // of the longest
+};
+
 struct CoreLimits {
     std::uint32_t max_rooms = 64;          // rooms, direct-message rooms included
     std::uint32_t ring_msgs = 256;         // messages a room holds...
@@ -42,6 +57,12 @@ struct CoreLimits {
     std::uint32_t error_limit = 20;                     // client errors per minute before close 1008
     std::uint32_t addr_rate = 20, addr_burst = 40;      // HTTP API posts per source address
     std::uint32_t max_addresses = 256;                  // source addresses tracked for rate limits
+    // Devices (broker/device_store.h).
+    std::uint32_t max_devices = 32;        // devices tracked in all rooms
+    std::uint32_t keys_per_device = 8;     // keys of its data a device's latest values keep
+    std::uint32_t max_series = 64;         // numeric (device, key) series with archives
+    std::uint32_t device_stale_s = 0;      // quiet this long: stale (0: 3 x its usual interval)
+    ArchiveSet archives;
 };
 
 } // namespace roost

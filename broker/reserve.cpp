@@ -1,6 +1,7 @@
 #include "broker/reserve.h"
 
 #include "broker/broker.h"
+#include "broker/device_store.h"
 #include "broker/names.h"
 
 #include <algorithm>
@@ -69,6 +70,8 @@ std::vector<ReservePart> core_reserve(const CoreLimits& l) {
         {"max_rooms x reads_per_room (read receipts)", u64{l.max_rooms} * l.reads_per_room * sizeof(ReadMark)},
         {"max_reminders, max_watches and the rooms' games", Broker::bots_reserve(l)},
         {"max_timers", u64{l.max_timers} * 32},
+        {"max_devices and max_series (the devices and their archives)",
+         DeviceStore::reserved_bytes(l) + Broker::device_record_size(l)},
         {"the frame and event buffers (batch_bytes, max_text, max_rooms, max_sessions, reads_per_room)",
          frame_buffer_bytes(l) + max_event_bytes(l)},
         {"the frame decoder (max_frame)", Decoder::reserved_bytes(l)},

@@ -112,6 +112,7 @@ void Broker::start_history(std::uint32_t ri, std::string_view lower_name, std::s
     std::memcpy(r.epoch, epoch.data(), kEpochLen);
     r.epoch[kEpochLen] = '\0';
     r.history->reset_to(0);
+    devices_.forget_room(ri); // a new history: its devices start over
     r.first_sub = kNone;
     r.sessions = 0;
     r.members = 0;
@@ -328,9 +329,21 @@ Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::s
             return Errc::ok;
         }
     }
+    // A reading is a device's message with `data`: it goes to the room's
+    // device ring and the device store, and must fit the store's tables
+    // before anything is stored (a refusal changes nothing). A device's
+    // message of text alone is kept with people's (a script saying "backup
+    // done" is read like a person's line) and only keeps a device the store
+    // already knows from going quiet.
+    const bool reading = kind == MsgKind::device && !data_json.empty();
+    if (reading) {
+        const Errc e = check_reading(ri, from, data_json, out.why);
+        if (e != Errc::ok) return e;
+    }
+    const bool tracked = reading || (kind == MsgKind::device && devices_.find(ri, from) != kNone);
     const std::uint64_t ts = clock_.now_ms();
     const std::uint64_t seq = hist.head() + 1;
-    const HistoryClass cls = kind == MsgKind::device ? HistoryClass::devices : HistoryClass::people;
+    const HistoryClass cls = reading ? HistoryClass::devices : HistoryClass::people;
     JsonWriter w(encode_.data(), encode_.size());
     encode_msg(w, r.name.view(), seq, ts, from, kind, text, data_json, cid, origin);
     if (!w.ok()) {
@@ -351,9 +364,8 @@ Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::s
     out.duplicate = false;
     after_append(ri);
     transport_.stored(ri);
-    if (kind == MsgKind::device) {
-        watch_device(*this, ri, from, data_json); // may store an alert (a bot message) after it
-    }
+    if (tracked) took_reading(ri, from, ts, data_json);
+    if (reading) watch_device(*this, ri, from, data_json); // may store an alert (a bot message) after it
     return Errc::ok;
 }
 

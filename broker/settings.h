@@ -117,6 +117,9 @@ struct SettingDoc {
 
 // Every setting, in table order.
 [[nodiscard]] std::vector<SettingDoc> setting_docs();
+// The same rows with `values`' values in default_value (to compare two
+// Settings setting by setting).
+[[nodiscard]] std::vector<SettingDoc> setting_docs_of(const Settings& values);
 
 // The --help text, generated from the settings table.
 [[nodiscard]] std::string help_text(const char* program);

@@ -4,6 +4,7 @@
 // itself, so help, roost.conf and the code cannot disagree about them.
 #include "broker/settings_table.h"
 
+#include "broker/device_store.h"
 #include "broker/names.h"
 
 #include <charconv>
@@ -20,6 +21,7 @@ enum class Kind : std::uint8_t {
     list,   // comma-separated origins; empty = none
     token,  // one device token, appended
     config, // the config file's own path (command line only)
+    archives, // the device series' archives: STEP:SPAN,... (broker/device_store.h)
 };
 
 using IntRef = int& (*)(Settings&);
@@ -164,6 +166,16 @@ const Spec kSpecs[] = {
           &lim<&CoreLimits::addr_burst>),
     count("max_addresses", "N", "source addresses tracked for rate limits", 1, 65536,
           &lim<&CoreLimits::max_addresses>),
+    count("max_devices", "N", "devices tracked (latest values, staleness, series) in all rooms", 1, 4096,
+          &lim<&CoreLimits::max_devices>),
+    count("keys_per_device", "N", "keys of a device's data whose latest values are kept", 1, 64,
+          &lim<&CoreLimits::keys_per_device>),
+    count("max_series", "N", "numeric (device, key) series kept with their archives", 0, 65536,
+          &lim<&CoreLimits::max_series>),
+    count("device_stale_s", "SECONDS", "a device quiet this long is stale; 0: three times its usual interval", 0,
+          30 * 86400, &lim<&CoreLimits::device_stale_s>),
+    other("device_archives", Kind::archives, "LIST",
+          "the archives of every series: STEP:SPAN,... (s, m, h, d), steps ascending, each a multiple of the last"),
 };
 
 bool same_key(std::string_view key, const char* name) {
@@ -334,6 +346,20 @@ std::string format_value(const Spec& spec, Settings& s) {
     }
     case Kind::token:
         break;
+    case Kind::archives: {
+        std::string out;
+        const auto unit = [](std::uint64_t ms) {
+            return ms % 86400000 == 0 ? std::to_string(ms / 86400000) + "d"
+                   : ms % 3600000 == 0 ? std::to_string(ms / 3600000) + "h"
+                   : ms % 60000 == 0   ? std::to_string(ms / 60000) + "m"
+                                       : std::to_string(ms / 1000) + "s";
+        };
+        for (std::uint32_t k = 0; k < s.limits.archives.n; ++k) {
+            const Archive& a = s.limits.archives.a[k];
+            out += (k == 0 ? "" : ",") + unit(a.step_ms) + ":" + unit(std::uint64_t{a.step_ms} * a.count);
+        }
+        return out;
+    }
     }
     return {};
 }
@@ -421,6 +447,16 @@ bool apply(const Spec& spec, std::string_view value, Settings& out, std::string&
         out.origins.assign(items.begin(), items.end());
         return true;
     }
+    case Kind::archives: {
+        const char* reason = "";
+        ArchiveSet parsed;
+        if (!parse_archives(trim(value), parsed, reason)) {
+            why = quoted(value) + ": " + reason;
+            return false;
+        }
+        out.limits.archives = parsed;
+        return true;
+    }
     case Kind::token: {
         TokenSpec t;
         if (!parse_token(value, out.tokens, t, why)) {
@@ -438,12 +474,14 @@ bool apply(const Spec& spec, std::string_view value, Settings& out, std::string&
 
 namespace roost {
 
-std::vector<SettingDoc> setting_docs() {
+std::vector<SettingDoc> setting_docs() { return setting_docs_of(Settings{}); }
+
+std::vector<SettingDoc> setting_docs_of(const Settings& values) {
     using namespace settings_table;
-    Settings defaults;
+    Settings copy = values; // the table's accessors hand out references
     std::vector<SettingDoc> docs;
     for (const Spec& spec : kSpecs) {
-        SettingDoc d{spec.name, spec.value_name, spec.help, format_value(spec, defaults), {}};
+        SettingDoc d{spec.name, spec.value_name, spec.help, format_value(spec, copy), {}};
         if (spec.kind == Kind::port || spec.kind == Kind::count) {
             d.bounds = "range " + std::to_string(spec.min) + " to " + std::to_string(spec.max);
         } else if (spec.kind == Kind::level) {

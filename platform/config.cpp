@@ -62,4 +62,20 @@ bool load_settings(int argc, const char* const* argv, Settings& out, std::string
     return action == ArgsAction::run;
 }
 
+std::vector<std::string> changes_needing_restart(const Settings& running, const Settings& fresh) {
+    // Every setting but token and origins, by its value as --help would
+    // show it: the table knows them all, so a new setting is compared too.
+    std::vector<std::string> changed;
+    Settings a = running, b = fresh;
+    a.tokens.clear();
+    b.tokens.clear();
+    a.origins.clear();
+    b.origins.clear();
+    const std::vector<SettingDoc> da = setting_docs_of(a), db = setting_docs_of(b);
+    for (std::size_t i = 0; i < da.size() && i < db.size(); ++i) {
+        if (da[i].default_value != db[i].default_value) changed.emplace_back(da[i].name);
+    }
+    return changed;
+}
+
 } // namespace roost

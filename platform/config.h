@@ -6,6 +6,7 @@
 #include "broker/settings.h"
 
 #include <string>
+#include <vector>
 
 namespace roost {
 
@@ -17,5 +18,9 @@ namespace roost {
 // over 1 MiB) is an error naming it. Without --config no file is read.
 [[nodiscard]] bool load_settings(int argc, const char* const* argv, Settings& out, std::string& message,
                                  ArgsAction& action);
+
+// The settings that differ between `running` and `fresh` other than the two
+// a reload applies (token, origins): those take effect at the next restart.
+[[nodiscard]] std::vector<std::string> changes_needing_restart(const Settings& running, const Settings& fresh);
 
 } // namespace roost

@@ -35,6 +35,12 @@ void on_signal(int) {
     }
 }
 
+void on_hangup(int) {
+    if (g_server != nullptr) {
+        g_server->request_reload();
+    }
+}
+
 void lws_log(int level, const char* line) {
     const char* tag = level == LLL_ERR ? "error" : level == LLL_WARN ? "warn" : "lws";
     std::fprintf(stderr, "roost: %s: %s", tag, line);
@@ -168,12 +174,33 @@ int main(int argc, char** argv) {
         return 2;
     }
     std::printf("roost: %s\n", server.reserved_report().c_str());
+    // SIGHUP (systemctl reload): the tokens and allowed origins are read
+    // again; every other setting waits for a restart, and says so.
+    server.on_reload([&settings, argc, argv]() {
+        roost::Settings fresh;
+        std::string why;
+        roost::ArgsAction act = roost::ArgsAction::run;
+        if (!roost::load_settings(argc, argv, fresh, why, act)) {
+            std::fprintf(stderr, "roost: reload: %s; the running settings are kept\n", why.c_str());
+            return false;
+        }
+        for (const std::string& name : roost::changes_needing_restart(settings, fresh)) {
+            std::fprintf(stderr, "roost: reload: %s changed; it takes effect at the next restart\n", name.c_str());
+        }
+        settings.tokens = fresh.tokens;
+        settings.origins = fresh.origins;
+        return true;
+    });
     g_server = &server;
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, nullptr);
     sigaction(SIGTERM, &sa, nullptr);
+    struct sigaction hup {};
+    hup.sa_handler = on_hangup;
+    sigemptyset(&hup.sa_mask);
+    sigaction(SIGHUP, &hup, nullptr);
     std::signal(SIGPIPE, SIG_IGN);
 
     std::printf("roost %s: listening on http port %d and https port %d\n", ROOST_VERSION, server.http_port(),

@@ -52,14 +52,14 @@ Runtime::Runtime(const Settings& s, const TlsMaterial& t, Clock& c, Random& rand
 
 std::int32_t TokenGate::grant(std::string_view token) {
     if (settings_.tokens.empty()) {
-        return 0;
+        return open;
     }
     const TokenSpec* t = find_token(settings_, token);
     return t == nullptr ? denied : static_cast<std::int32_t>(t - settings_.tokens.data());
 }
 
 bool TokenGate::allows(std::int32_t grant, std::string_view room, bool write) {
-    if (settings_.tokens.empty()) {
+    if (settings_.tokens.empty() || grant == open) {
         return true;
     }
     return grant >= 0 && static_cast<std::size_t>(grant) < settings_.tokens.size() &&

@@ -376,6 +376,7 @@ void Server::run() {
     while (alive && stop_requested_ == 0) {
         schedule_wakeup(context_, std::min(rt_->broker.next_timer_due(), sync_due));
         alive = loop_pass(context_);
+        if (reload_requested_ != 0) reload();
         rt_->broker.tick();
         sync_due = sync_journal();
     }
@@ -398,6 +399,36 @@ void Server::run() {
     }
     rt_->mqtt.stop();
     loop_finish();
+}
+
+void Server::request_reload() {
+    reload_requested_ = 1;
+    if (context_ != nullptr) {
+        lws_cancel_service(context_);
+    }
+}
+
+void Server::reload() {
+    reload_requested_ = 0;
+    if (!reload_) return;
+    std::vector<std::string> old_names;
+    for (const TokenSpec& t : rt_->settings.tokens) old_names.push_back(t.name);
+    if (!reload_()) return; // the running settings are kept; reload_ said why
+    // Connected sessions keep their rights: a grant made while no token was
+    // configured stays open, a token's grant follows that token (by name)
+    // to its new place, and a removed token's grant is denied from now on.
+    std::vector<std::int32_t> map(old_names.size(), Authorizer::denied);
+    for (std::size_t i = 0; i < old_names.size(); ++i) {
+        for (std::size_t k = 0; k < rt_->settings.tokens.size(); ++k) {
+            if (rt_->settings.tokens[k].name == old_names[i]) map[i] = static_cast<std::int32_t>(k);
+        }
+    }
+    rt_->broker.remap_grants(map);
+    std::vector<std::string> names = certificate_names();
+    if (!rt_->settings.bind.empty()) names.push_back("IP:" + rt_->settings.bind);
+    rt_->origins.set(names, http_port_, https_port_, rt_->settings.origins);
+    std::printf("roost: reloaded: %zu token(s), %zu allowed origin(s)\n", rt_->settings.tokens.size(),
+                rt_->settings.origins.size());
 }
 
 void Server::stop() {

@@ -5,8 +5,10 @@
 #pragma once
 
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 struct lws_context;
 
@@ -36,6 +38,16 @@ public:
     // Asks run() to return; safe in a signal handler (a flag and one write()).
     void stop();
 
+    // SIGHUP: asks run() to call `reload` between passes (safe in a signal
+    // handler). `reload` re-reads the settings and updates the tokens and
+    // origins in the Settings given to start(); then the server applies
+    // them: new Origins and tokens for every new connection and request,
+    // while connected sessions keep the rights they were granted (a session
+    // whose token was removed can no longer join or say).
+    using Reload = std::function<bool()>;
+    void on_reload(Reload reload) { reload_ = std::move(reload); }
+    void request_reload();
+
     int http_port() const { return http_port_; }
     int https_port() const { return https_port_; }
     std::string reserved_report() const;
@@ -51,7 +63,11 @@ private:
     ::lws_context* context_ = nullptr;
     int http_port_ = -1;
     int https_port_ = -1;
+    void reload();
+
     volatile std::sig_atomic_t stop_requested_ = 0;
+    volatile std::sig_atomic_t reload_requested_ = 0;
+    Reload reload_;
     int failure_exit_ = 1;
     std::uint64_t last_sync_ms_ = 0;
 };

@@ -87,7 +87,7 @@ void matches_the_model(void**) {
                 assert_int_equal(h.next(s), it == held.end() ? m.head + 1 : *it);
                 assert_int_equal(h.count_from(s, 1000), static_cast<std::uint64_t>(held.end() - it));
             }
-            for (std::uint64_t k = 0; k <= held.size() + 1; ++k) {
+            for (std::size_t k = 0; k <= held.size() + 1; ++k) {
                 const std::uint64_t want = k == 0 || held.empty() ? m.head + 1
                                            : k >= held.size()  ? held.front()
                                                                : held[held.size() - k];

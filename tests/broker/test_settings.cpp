@@ -165,7 +165,7 @@ void every_numeric_key_checks_its_bounds(void**) {
         Settings s;
         expect_action(conf(dashed + "=" + std::to_string(hi), s), ArgsAction::run, dashed);
     }
-    assert_int_equal(numeric, 39); // 58 rows but 19 of text: bind, data, tls_cert, tls_key, fsync, 9 mqtt texts, timezone, log_level, config, origins, token
+    assert_int_equal(numeric, 43); // 63 rows but 20 of text: bind, data, tls_cert, tls_key, fsync, 9 mqtt texts, timezone, log_level, config, origins, token
 }
 
 // Each numeric key lands in its own field (no two rows share one).
@@ -186,11 +186,14 @@ void every_numeric_key_sets_its_field(void**) {
         ROOST_LIMIT(max_data_keys), ROOST_LIMIT(max_data_string), ROOST_LIMIT(max_cid), ROOST_LIMIT(max_key),
         ROOST_LIMIT(msg_rate), ROOST_LIMIT(msg_burst), ROOST_LIMIT(typing_rate), ROOST_LIMIT(typing_burst),
         ROOST_LIMIT(error_limit), ROOST_LIMIT(addr_rate), ROOST_LIMIT(addr_burst), ROOST_LIMIT(max_addresses),
+        ROOST_LIMIT(max_devices), ROOST_LIMIT(keys_per_device), ROOST_LIMIT(max_series), ROOST_LIMIT(device_stale_s),
     };
 #undef ROOST_LIMIT
 #undef ROOST_TOP
-    // The only CoreLimits field that is not a setting is headroom.
-    assert_int_equal(sizeof(roost::CoreLimits), sizeof(std::uint32_t) * (sizeof fields / sizeof fields[0] - 8 + 1));
+    // The CoreLimits fields that are no numeric setting: headroom, and the
+    // archives (the device_archives setting, a list).
+    assert_int_equal(sizeof(roost::CoreLimits),
+                     sizeof(std::uint32_t) * (sizeof fields / sizeof fields[0] - 8 + 1) + sizeof(roost::ArchiveSet));
     for (const Field& f : fields) {
         Settings s;
         const Settings before;

@@ -209,7 +209,53 @@ def certificate_lifetime():
         rs.stop()
 
 
+async def reload():
+    """SIGHUP re-reads tokens and origins from the config file: nobody
+    connected is dropped; a changed other setting waits for a restart and
+    says so; a config that does not parse keeps the running settings."""
+    import signal
+    import tempfile
+    conf = os.path.join(tempfile.mkdtemp(prefix="roost-reload-"), "roost.conf")
+    open(conf, "w").write("max_text = 2048\n")
+    rs = Roost(BIN, "--config", conf, "--https-port", "-1", data=False).start()
+    try:
+        c = await Client.connect(rs, "stays")
+        await c.send({"type": "join", "room": "family"})
+        await c.wait("joined")
+        secret = "reloadtoken0123456789"
+        origin = "http://kitchen.example:8080"
+        open(conf, "w").write("max_text = 1024\ntoken = thermo %s rooms=sensors\norigins = %s\n" % (secret, origin))
+        rs.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "reloaded" not in rs.output() and time.time() < deadline:
+            time.sleep(0.1)
+        check("SIGHUP: reloaded, and the changed max_text waits for a restart",
+              "reloaded: 1 token(s), 1 allowed origin(s)" in rs.output()
+              and "max_text changed; it takes effect at the next restart" in rs.output(), rs.output()[-600:])
+        await c.send({"type": "say", "room": "family", "text": "still here", "cid": "r1"})
+        check("a session connected before the reload is kept, with its rights", (await c.wait("ack", cid="r1"))["seq"] > 0)
+        st, _, _ = rs.http("POST", "/api/rooms/sensors/messages", b"x", {"Content-Type": "text/plain"})
+        st2, _, _ = rs.http("POST", "/api/rooms/sensors/messages", b"x",
+                            {"Content-Type": "text/plain", "Authorization": "Bearer " + secret})
+        check("the new token is required (401 without, 201 with)", (st, st2) == (401, 201), (st, st2))
+        from test_ws_edges import upgrade
+        check("the new allowed origin is let in", " 101 " in upgrade(rs.http_port, origin, host="kitchen.example:8080"))
+        open(conf, "w").write("max_text = nonsense\n")
+        rs.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while "the running settings are kept" not in rs.output() and time.time() < deadline:
+            time.sleep(0.1)
+        st, _, _ = rs.http("POST", "/api/rooms/sensors/messages", b"x", {"Content-Type": "text/plain"})
+        check("a config that does not parse: said, and the running settings kept (the token still needed)",
+              "the running settings are kept" in rs.output() and st == 401 and rs.proc.poll() is None)
+        await c.close()
+    finally:
+        code = rs.stop()
+    check("the broker exits 0 after its reloads", code == 0, rs.output()[-600:])
+
+
 async def main():
+    await reload()
     await large_lists()
     descriptors()
     settings()
