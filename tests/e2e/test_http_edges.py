@@ -235,6 +235,26 @@ def sse_since(rs):
     c.close()
 
 
+def epoch_after_long_argument(rs):
+    # A URL argument longer than an epoch before `epoch=` must not hide it
+    # (lws's look-up stopped at the first argument too long for the buffer,
+    # so a wrong epoch read as absent and a lost history as recovered).
+    head = head_of(rs, "tt")
+    c = RawHttp(rs.http_port)
+    c.send(get("/api/rooms/tt/messages?limit=1"))
+    epoch = json.loads(c.response()[2])["epoch"]
+    c.close()
+    pad = "pad=" + "p" * 40
+    for given, recovered in (("zzzzzzzz", False), (epoch, True)):
+        c = RawHttp(rs.http_port)
+        c.send(get("/api/rooms/tt/messages?since=%d&%s&epoch=%s" % (head - 1, pad, given)))
+        r = c.response()
+        c.close()
+        doc = json.loads(r[2]) if r and r[0] == 200 else {}
+        check("epoch=%s after a 44-character argument: recovered is %s" % (given, recovered),
+              doc.get("recovered") is recovered, "got %r" % (r,))
+
+
 def default_limit():
     # 6: without `limit` the history answers the newest 50, whatever backlog is.
     rs = Roost(BIN, "--backlog", "0", "--addr-rate", "1000", "--addr-burst", "1000", data=False).start()
@@ -355,6 +375,7 @@ def main():
         leniency(rs)
         lws_errors(rs)
         sse_since(rs)
+        epoch_after_long_argument(rs)
         cross_site_posts(rs)
     finally:
         code = rs.stop()
