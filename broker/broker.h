@@ -99,11 +99,15 @@ public:
     // tables' own (room slot, nick entry, read mark), so what was written
     // from slot N comes back to slot N. Each returns false (and changes
     // nothing) for an index or value out of range.
-    // Room slot `ri` becomes `name` with history `epoch` and no messages.
+    // Room slot `ri` becomes `name` with history `epoch` (kEpochLen of
+    // base32, as create_room makes them) and no messages.
     bool restore_room(std::uint32_t ri, std::string_view name, std::string_view epoch);
     // Appends message `seq` to room `ri`; seqs must ascend. A gap (records
     // lost to damage) is filled with one `system` message per missing seq
-    // saying so, unless the gap is wider than the ring.
+    // saying so, unless the gap is wider than the ring. A record that is not
+    // a msg of that room and seq as encode_msg writes it (stored_msg.h) is
+    // kept as such a lost message (its seq is never reused) and answers
+    // false, as does a seq of 2^53 or more (refused).
     bool restore_message(std::uint32_t ri, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json);
     bool restore_key(std::uint32_t ni, std::string_view display, std::string_view key);
     bool restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq);

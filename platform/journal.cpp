@@ -342,41 +342,45 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
         const std::string_view epoch(head + 64, kEpochLen);
         if (!b.restore_room(ri, name, epoch)) {
             report.push_back("history.roost: slot " + std::to_string(ri) + ": room '" + std::string(name) +
-                             "' cannot be restored (bad name or a duplicate); skipped");
+                             "' cannot be restored (a bad name or epoch, or a duplicate); skipped");
             ++stats_.damaged;
             continue;
         }
         slot.used = true;
         ++rooms;
-        // Every aligned position: intact records of this generation.
+        // Every aligned position: intact records of this generation. Inside
+        // an intact record too: a payload (UTF-8) never holds the magic, and
+        // a record whose length covers others (hostile, or written wrong)
+        // must not hide them, or their seqs would come back after new
+        // messages took them.
         recs.clear();
         std::uint64_t damaged = 0;
-        for (std::uint64_t off = kSlotHeader; off + kRecHeader <= slot_size_;) {
+        for (std::uint64_t off = kSlotHeader; off + kRecHeader <= slot_size_; off += kAlign) {
             const char* r = s.data() + off;
-            if (get32(r) != kRecMagic) {
-                off += kAlign;
-                continue;
-            }
+            if (get32(r) != kRecMagic) continue;
             const std::uint32_t len = get32(r + 4);
             const bool fits = len > 0 && off + kRecHeader + len <= slot_size_;
             const bool ours = get64(r + 16) == slot.gen;
             if (fits && get32(r + 40) == crc32c(crc32c(0, r, 40), r + kRecHeader, len)) {
                 if (ours) recs.push_back({get64(r + 8), off, len});
-                off += align_up(kRecHeader + len);
             } else {
                 damaged += ours ? 1 : 0;
-                off += kAlign;
             }
         }
         std::sort(recs.begin(), recs.end(), [](const Rec& x, const Rec& y) { return x.seq < y.seq; });
-        std::uint64_t lost = 0, prev = 0, newest_end = kSlotHeader;
+        std::uint64_t lost = 0, prev = 0, newest_end = kSlotHeader, kept = 0;
         for (const Rec& rec : recs) {
             if (rec.seq == prev) continue; // never written twice; keep the first
             const char* r = s.data() + rec.off;
             if (prev != 0 && rec.seq > prev + 1) lost += rec.seq - prev - 1;
+            // An intact record the broker refuses (not a msg of this room
+            // and seq) counts as damaged; its seq reads as lost.
             if (b.restore_message(ri, rec.seq, EntryMeta{get64(r + 24), get64(r + 32)},
                                   std::string_view(r + kRecHeader, rec.len))) {
                 ++messages;
+                ++kept;
+            } else {
+                ++damaged;
             }
             prev = rec.seq;
             newest_end = rec.off + align_up(kRecHeader + rec.len);
@@ -386,7 +390,7 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
             stats_.damaged += damaged;
             report.push_back("history.roost: room '" + std::string(name) + "': dropped " + std::to_string(damaged) +
                              " damaged record(s); " + std::to_string(lost) +
-                             " seq(s) between intact records are marked lost; kept " + std::to_string(recs.size()));
+                             " seq(s) between intact records are marked lost; kept " + std::to_string(kept));
         }
     }
     report.push_back("history.roost: restored " + std::to_string(rooms) + " room(s), " + std::to_string(messages) +
