@@ -12,6 +12,7 @@
 #   make bench-full               the long comparison (rooms of 10/100/1,000, 10,000 idle connections)
 #   make bench-loop               poll() vs libuv event loop at 0-9,000 idle connections
 #   make fuzz [FUZZ_S=300]        every libFuzzer target for FUZZ_S seconds each (clang; docs/fuzzing.md)
+#   make soak [SOAK_S=600]        the chaos soak against the ASan build (docs/soak.md)
 #   make tls-scan                 testssl.sh's full scan of the HTTPS port (docs/tls.md)
 #   make clean / distclean        remove Roost's builds / everything under build/
 #
@@ -35,7 +36,7 @@ endif
 V := $(if $(filter ON,$(ROOST_WITH_LIBUV)),,-poll)
 
 ALL_TARGETS := host $(CROSS_TARGETS)
-.PHONY: all run test cross cross-test clean distclean check-target bench bench-loop fuzz fuzz-build fuzz-merge tls-scan \
+.PHONY: all run test cross cross-test clean distclean check-target bench bench-loop fuzz fuzz-build fuzz-merge soak tls-scan \
         $(addprefix deps-,$(ALL_TARGETS)) $(addprefix packages-,$(ALL_TARGETS))
 .DEFAULT_GOAL := all
 
@@ -150,6 +151,18 @@ fuzz: fuzz-build
 
 fuzz-merge:
 	tests/fuzz/run_fuzz.sh --merge $(BUILD)/fuzz$(V) $(FUZZ_TARGETS)
+
+# make soak: the chaos soak (tests/e2e/test_soak.py) against the ASan build
+# with a data directory, for SOAK_S seconds: random clients, a kill -9 and a
+# restart every 2 minutes, SIGTERM at the end, invariants checked all along;
+# SOAK_SEED=N replays the choices of a failed run. `make test` runs 60 s of
+# it (ctest e2e_soak).
+SOAK_S ?= 600
+SOAK_SEED ?=
+soak: deps-host
+	@cmake/install-packages.sh test
+	$(call roost_build,asan,host,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_SANITIZE=ON -DROOST_BUILD_TESTS=ON -DROOST_FUZZ_DIR=$(ROOT)/$(BUILD)/fuzz$(V))
+	/usr/bin/python3 tests/e2e/test_soak.py $(BUILD)/asan$(V)/roost --seconds $(SOAK_S) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 # The full testssl.sh scan (every check, each cipher alone, GREASE) of the
 # release binary's HTTPS port on 127.0.0.1, offline; a couple of minutes.

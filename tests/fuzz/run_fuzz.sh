@@ -74,7 +74,7 @@ run_one() {
     local dict=()
     [ -f "$here/$t.dict" ] && dict=(-dict="$here/$t.dict")
     "$bin_dir/fuzz_$t" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2048 -max_len="$(max_len "$t")" \
-        -print_final_stats=1 -artifact_prefix="$dir/crashes/$t-" "${dict[@]}" \
+        -print_final_stats=1 -close_fd_mask=1 -artifact_prefix="$dir/crashes/$t-" "${dict[@]}" \
         "$dir/corpus/$t" "$here/corpus/$t" >"$dir/logs/$t.log" 2>&1
 }
 
