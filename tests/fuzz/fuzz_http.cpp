@@ -252,54 +252,97 @@ void check_success(const FakeRequest& req, const FakeExchange& ex, const BrokerS
     check(body == want && ex.type == a->content_type, "a page file is served whole", req.path);
 }
 
-// One request on the connection `c`; false when the connection closed.
-bool serve(Runtime& rt, Conn& c, const FakeRequest& req) {
-    const BrokerState before = snapshot(rt.broker);
-    FakeExchange ex(req);
-    bool open = true;
-    int rc = http_request(rt, ex, c, req.path.c_str());
-    auto step = [&](int r) {
-        if (r != 0) {
-            check(ex.closed && r == -1, "a callback ends the connection only by completing with close",
-                  std::to_string(r));
-            open = false;
-        }
-    };
-    step(rc);
+// One connection: its Conn (lws zeroes it when the connection is made) and
+// the request whose response is still being written, if any. Responses of
+// several connections are under way at once, holding their buffers: the
+// input names the connection of each request by its Host header's first
+// byte (the handlers never read Host).
+struct Connection {
+    Conn c{};
+    bool busy = false;   // a response is under way
+    bool open = true;    // false once a callback ended the connection
+    FakeRequest req;
+    std::unique_ptr<FakeExchange> ex;
+    BrokerState before, after;
+};
+constexpr std::size_t kConnections = 20;
+
+void reset(Connection& k) {
+    std::memset(static_cast<void*>(&k.c), 0, sizeof(Conn));
+    k.busy = false;
+    k.open = true;
+    k.ex.reset();
+}
+
+void step(Connection& k, int r) {
+    if (r != 0) {
+        check(k.ex->closed && r == -1, "a callback ends the connection only by completing with close",
+              std::to_string(r));
+        k.open = false;
+    }
+}
+
+// The request comes in (its body too): the status and what it stored are
+// judged now; its body when finish() has written it.
+void start(Runtime& rt, Connection& k, const FakeRequest& req) {
+    k.req = req;
+    k.before = snapshot(rt.broker);
+    k.ex = std::make_unique<FakeExchange>(k.req);
+    k.busy = true;
+    FakeExchange& ex = *k.ex;
+    Conn& c = k.c;
+    step(k, http_request(rt, ex, c, k.req.path.c_str()));
     // The body, in up to three pieces, as lws hands it over.
-    if (open && req.has_length && !req.body.empty()) {
+    if (k.open && req.has_length && !req.body.empty()) {
         const std::size_t n = req.body.size();
-        const std::size_t cut1 = n / 3, cut2 = n - n / 4;
-        const std::size_t cuts[] = {0, cut1, cut2, n};
-        for (int i = 0; i < 3 && open; ++i) {
-            if (cuts[i + 1] > cuts[i]) step(http_body(rt, ex, c, req.body.data() + cuts[i], cuts[i + 1] - cuts[i]));
+        const std::size_t cuts[] = {0, n / 3, n - n / 4, n};
+        for (int i = 0; i < 3 && k.open; ++i) {
+            if (cuts[i + 1] > cuts[i]) step(k, http_body(rt, ex, c, k.req.body.data() + cuts[i], cuts[i + 1] - cuts[i]));
         }
     }
-    if (open && req.has_length && req.body_complete) step(http_body_done(rt, ex, c));
-    if (open && !req.body_complete && ex.timer_armed) step(http_timer(rt, ex, c)); // the body never came: 408
-    // WRITEABLE until the response is out.
-    for (int k = 0; open && ex.writable_asked && k < 10000; ++k) {
+    if (k.open && req.has_length && req.body_complete) step(k, http_body_done(rt, ex, c));
+    if (k.open && !req.body_complete && ex.timer_armed) step(k, http_timer(rt, ex, c)); // the body never came: 408
+    k.after = snapshot(rt.broker);
+    const unsigned st = ex.status;
+    check(ex.headers_sent == 1, "exactly one status line per request", std::to_string(ex.headers_sent));
+    check(!ex.timer_armed || !req.body_complete, "a complete request is answered without its deadline",
+          req.method_name + " " + req.path);
+    static const unsigned kStatuses[] = {200, 201, 304, 400, 401, 403, 404, 405, 408, 411, 413, 415, 429, 503, 507};
+    bool listed = false;
+    for (unsigned v : kStatuses) listed = listed || v == st;
+    check(listed, "a status the contract lists", std::to_string(st));
+    // Nothing stored changes but by a 201.
+    if (st != 201) {
+        for (std::size_t i = 0; i < k.before.size(); ++i) {
+            check(k.before[i] == k.after[i], "a request that is not a stored post changes nothing stored",
+                  std::to_string(st) + " " + req.method_name + " " + req.path + " room slot " + std::to_string(i));
+        }
+    } else {
+        std::size_t changed = 0;
+        for (std::size_t i = 0; i < k.before.size(); ++i) changed += k.before[i] != k.after[i] ? 1 : 0;
+        check(req.method == HttpMethod::post && changed == 1, "a 201 stores one message in one room");
+    }
+}
+
+// WRITEABLE until the response is out, then its body is judged. An event
+// stream ends here (the client goes), as does a connection a callback ended.
+void finish(Runtime& rt, Connection& k) {
+    if (!k.busy) return;
+    FakeExchange& ex = *k.ex;
+    for (int n = 0; k.open && ex.writable_asked && n < 100000; ++n) {
         ex.writable_asked = false;
-        step(http_writeable(rt, ex, c));
+        step(k, http_writeable(rt, ex, k.c));
         if (ex.completions > 0) break;
     }
-    const bool sse = c.kind == ConnKind::sse;
-    check(!ex.timer_armed || !req.body_complete || sse, "a complete request is answered without its deadline",
-          req.method_name + " " + req.path);
-    check(ex.headers_sent == 1, "exactly one status line per request", std::to_string(ex.headers_sent));
-    if (!sse) check(ex.completions == 1 || !open, "the response is completed once", req.path);
-    const BrokerState after = snapshot(rt.broker);
+    const FakeRequest& req = k.req;
+    const bool sse = k.c.kind == ConnKind::sse;
     const unsigned st = ex.status;
     if (std::getenv("ROOST_FUZZ_TRACE") != nullptr) { // replaying an input: what each request got
         std::fprintf(stderr, "%s %s -> %u %s%s\n", req.method_name.c_str(), req.path.c_str(), st,
                      ex.body.substr(0, 160).c_str(), ex.closed ? " [closed]" : "");
     }
-    // The status line, the length, the body.
-    static const unsigned kStatuses[] = {200, 201, 304, 400, 401, 403, 404, 405, 408, 411, 413, 415, 429, 503, 507};
-    bool listed = false;
-    for (unsigned s : kStatuses) listed = listed || s == st;
-    check(listed, "a status the contract lists", std::to_string(st));
     if (!sse) {
+        check(ex.completions == 1 || !k.open, "the response is completed once", req.path);
         const bool bodiless = req.method == HttpMethod::head || st == 304;
         check(bodiless ? ex.body.empty() : ex.body.size() == ex.length, "the body is exactly its Content-Length",
               std::to_string(ex.body.size()) + " of " + std::to_string(ex.length));
@@ -319,31 +362,13 @@ bool serve(Runtime& rt, Conn& c, const FakeRequest& req) {
         if (st == 429) check(ex.field("retry-after") != nullptr, "429 says Retry-After");
         if (st == 411 || st == 408 || st == 413) check(ex.closed, "an unknown or refused length closes", code);
     }
-    // Nothing stored changes but by a 201.
-    if (st != 201) {
-        for (std::size_t i = 0; i < before.size(); ++i) {
-            check(before[i] == after[i], "a request that is not a stored post changes nothing stored",
-                  std::to_string(st) + " " + req.method_name + " " + req.path + " room slot " + std::to_string(i));
-        }
-    } else {
-        std::size_t changed = 0;
-        for (std::size_t i = 0; i < before.size(); ++i) changed += before[i] != after[i] ? 1 : 0;
-        check(req.method == HttpMethod::post && changed == 1, "a 201 stores one message in one room");
+    if (st < 300 && req.method != HttpMethod::head) check_success(req, ex, k.before, k.after);
+    k.busy = false;
+    if (sse || !k.open) {
+        http_closed(rt, ex, k.c); // the client goes (an event stream ends only so)
+        for (const auto& l : rt.sse_by_room) check(l.empty(), "a closed stream leaves its room's list");
+        reset(k);
     }
-    if (st < 300 && req.method != HttpMethod::head) check_success(req, ex, before, after);
-    if (sse || !open) {
-        http_closed(rt, ex, c); // the client goes (an event stream ends only so)
-        check(rt.sse_by_room.empty() || [&] {
-            for (const auto& l : rt.sse_by_room) {
-                if (!l.empty()) return false;
-            }
-            return true;
-        }(), "a closed stream leaves its room's list");
-        check(rt.pool.in_use() == 0 && rt.scratch.in_use() == 0, "a closed connection holds no buffer or scratch");
-        return false;
-    }
-    check(rt.pool.in_use() == 0 && rt.scratch.in_use() == 0, "a finished request holds no buffer or scratch");
-    return true;
 }
 
 class Fixture {
@@ -355,18 +380,24 @@ public:
         rt_->origins.set({"DNS:localhost", "IP:127.0.0.1"}, 8080, 8443, settings_.origins);
     }
     void run(std::string_view in) {
-        auto c = std::make_unique<Conn>(); // lws zeroes a connection's Conn
-        std::memset(c.get(), 0, sizeof(Conn));
+        auto conns = std::make_unique<Connection[]>(kConnections);
+        for (std::size_t i = 0; i < kConnections; ++i) reset(conns[i]);
         FakeRequest req;
-        for (int n = 0; n < 24 && parse_request(in, req); ++n) {
+        for (int n = 0; n < 32 && parse_request(in, req); ++n) {
             clock_.advance(700);
-            if (!serve(*rt_, *c, req)) {
-                std::memset(c.get(), 0, sizeof(Conn)); // the client connects again
-            }
+            const std::string* host = req.find("host");
+            Connection& k = conns[host == nullptr || host->empty() ? 0 : static_cast<unsigned char>((*host)[0]) % kConnections];
+            finish(*rt_, k); // one request at a time per connection
+            start(*rt_, k, req);
+            if (k.c.kind == ConnKind::sse) finish(*rt_, k); // streams end before others post (stream() is null here)
         }
-        FakeRequest none;
-        FakeExchange ex(none);
-        http_closed(*rt_, ex, *c); // the input ends: the client goes
+        for (std::size_t i = 0; i < kConnections; ++i) {
+            finish(*rt_, conns[i]);
+            FakeRequest none;
+            FakeExchange ex(none);
+            http_closed(*rt_, ex, conns[i].c); // the input ends: the clients go
+        }
+        check(rt_->pool.in_use() == 0 && rt_->scratch.in_use() == 0, "closed connections hold no buffer or scratch");
     }
 
 private:
