@@ -7,7 +7,8 @@
 #   sanitizer report, a broken invariant (an abort), an input that runs
 #   longer than 20 s (a loop) or past 2 GiB fails the run; the input is left
 #   in FUZZ_BUILD_DIR/crashes/ with the command that replays it. Prints each
-#   target's executions and corpus.
+#   target's executions and corpus. FUZZ_JOBS: how many run at once (default:
+#   the number of cores).
 # run_fuzz.sh --merge FUZZ_BUILD_DIR [TARGET...]
 #   Adds to the committed seeds the inputs of FUZZ_BUILD_DIR/corpus/<target>
 #   that reach code the seeds do not (libFuzzer -merge=1: minimal).
@@ -66,7 +67,7 @@ if [ $merge -eq 1 ]; then
 fi
 
 mkdir -p "$dir/crashes" "$dir/logs"
-jobs_max=$(nproc 2>/dev/null || echo 2)
+jobs_max=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 declare -A pid_of
 run_one() {
     local t=$1
