@@ -47,7 +47,9 @@ void check(bool ok, const char* what, const std::string& detail = {}) {
     if (!ok) fail(what, detail);
 }
 
-// Small tables, so that limits are met within a short input.
+// Small tables, so that limits are met within a short input. The second
+// broker has tokens, a low post rate, an Origin list and a member in every
+// room slot.
 Settings base_settings() {
     Settings s;
     s.http_port = 8080;
@@ -102,7 +104,7 @@ bool documented(unsigned status, const std::string& code) {
         {413, {"too_large", nullptr}},
         {415, {"unsupported_type", nullptr}},
         {429, {"rate_limited", nullptr}},
-        {503, {"server_busy", nullptr}},
+        {503, {"server_busy", "too_many_rooms", nullptr}},
         {507, {"server_busy", nullptr}},
     };
     for (const Row& r : rows) {
@@ -373,11 +375,27 @@ void finish(Runtime& rt, Connection& k) {
 
 class Fixture {
 public:
-    explicit Fixture(Settings s) : settings_(std::move(s)), clock_(1700000000000ull), random_(42) {
+    // `member`: a WebSocket session (driven through the core) holds every
+    // room slot (tt, m1, m2, m3), so no room is idle to be recycled.
+    Fixture(Settings s, const char* member) : settings_(std::move(s)), clock_(1700000000000ull), random_(42) {
         const ArgsResult r = check_settings(settings_);
         if (r.action != ArgsAction::run) fail("the fuzz settings are refused", r.message);
         rt_ = std::make_unique<Runtime>(settings_, tls_, clock_, random_);
         rt_->origins.set({"DNS:localhost", "IP:127.0.0.1"}, 8080, 8443, settings_.origins);
+        if (member != nullptr) {
+            const std::uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 0, 0, 1};
+            session_ = rt_->broker.open_session(addr);
+            frame(std::string(R"({"type":"hello","nick":"member","token":")") + member + "\"}");
+            for (const char* room : {"tt", "m1", "m2", "m3"}) frame(std::string(R"({"type":"join","room":")") + room + "\"}");
+            check(rt_->broker.room_count() == settings_.limits.max_rooms, "the member holds every room slot");
+        }
+    }
+    // The member's frame, and everything it is sent (so it stays a member).
+    void frame(const std::string& json) {
+        if (!json.empty()) rt_->broker.on_frame(session_, json.data(), json.size());
+        Frame f;
+        while (session_ != 0 && rt_->broker.next_frame(session_, f)) {
+        }
     }
     void run(std::string_view in) {
         auto conns = std::make_unique<Connection[]>(kConnections);
@@ -390,6 +408,7 @@ public:
             finish(*rt_, k); // one request at a time per connection
             start(*rt_, k, req);
             if (k.c.kind == ConnKind::sse) finish(*rt_, k); // streams end before others post (stream() is null here)
+            frame({});
         }
         for (std::size_t i = 0; i < kConnections; ++i) {
             finish(*rt_, conns[i]);
@@ -406,6 +425,7 @@ private:
     FakeClock clock_;
     SplitMix random_;
     std::unique_ptr<Runtime> rt_;
+    SessionId session_ = 0;
 };
 
 } // namespace
@@ -414,7 +434,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const std::string_view in(reinterpret_cast<const char*>(data), size);
     static const Settings open = base_settings();
     static const Settings guarded = token_settings();
-    Fixture(open).run(in);
-    Fixture(guarded).run(in);
+    Fixture(open, nullptr).run(in);
+    Fixture(guarded, "everythingsecret0123456789").run(in);
     return 0;
 }
