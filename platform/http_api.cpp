@@ -111,7 +111,8 @@ int serve_history(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
     if (limit > rt.settings.limits.ring_msgs) limit = rt.settings.limits.ring_msgs;
     char epoch[32];
     const int en = ex.url_arg("epoch=", epoch, sizeof epoch); // -2: too long to be one
-    const bool epoch_ok = en == -1 || std::string_view(epoch, static_cast<std::size_t>(en)) == std::string_view(r.epoch);
+    const bool epoch_ok =
+        en == -1 || (en >= 0 && std::string_view(epoch, static_cast<std::size_t>(en)) == std::string_view(r.epoch));
     const std::uint64_t head = ring.head(), oldest = ring.oldest();
     bool recovered = false;
     std::uint64_t first;
@@ -285,8 +286,8 @@ int begin_post(Runtime& rt, HttpExchange& ex, Conn& c, std::string_view room) {
     // from: ?from=, else the token's name, else "device" (a JSON body's own
     // `from` wins later).
     char from[4096];
-    const int fn = ex.url_arg("from=", from, sizeof from); // as large as the header table: never -2
-    const std::string_view f = fn >= 0 ? std::string_view(from, static_cast<std::size_t>(fn))
+    const int fn = ex.url_arg("from=", from, sizeof from); // -2 (too long) reads as empty: refused
+    const std::string_view f = fn != -1 ? std::string_view(from, fn > 0 ? static_cast<std::size_t>(fn) : 0)
                                : who != nullptr ? std::string_view(who->name)
                                                 : std::string_view("device");
     if (!nick_valid(f)) return http_error(rt, ex, c, 400, "bad_request", "from: 1-24 of A-Z a-z 0-9 _ - .");
