@@ -10,8 +10,8 @@
 #   target's executions and corpus. FUZZ_JOBS: how many run at once (default:
 #   the number of cores).
 # run_fuzz.sh --merge FUZZ_BUILD_DIR [TARGET...]
-#   Adds to the committed seeds the inputs of FUZZ_BUILD_DIR/corpus/<target>
-#   that reach code the seeds do not (libFuzzer -merge=1: minimal).
+#   Adds to the committed seeds the fewest inputs of FUZZ_BUILD_DIR/corpus/<target>
+#   that reach every edge the seeds do not (libFuzzer -set_cover_merge=1).
 # Exit 77 (ctest: skipped) only when there are no targets and clang cannot be
 # found, i.e. the fuzz build could not be made on this machine.
 set -u
@@ -55,18 +55,21 @@ max_len() {
     esac
 }
 
+mkdir -p "$dir/crashes" "$dir/logs"
 if [ $merge -eq 1 ]; then
     for t in $targets; do
         mkdir -p "$here/corpus/$t"
         before=$(find "$here/corpus/$t" -type f | wc -l)
-        "$bin_dir/fuzz_$t" -merge=1 -max_len="$(max_len "$t")" "$here/corpus/$t" "$dir/corpus/$t" \
+        # Edges only (no hit counts, no value profile), a greedy minimum set:
+        # the seeds stay small.
+        "$bin_dir/fuzz_$t" -set_cover_merge=1 -use_counters=0 -use_value_profile=0 -close_fd_mask=1 \
+            -max_len="$(max_len "$t")" "$here/corpus/$t" "$dir/corpus/$t" \
             >"$dir/logs/$t.merge.log" 2>&1 || { echo "run_fuzz: merge of $t failed (see $dir/logs/$t.merge.log)"; exit 1; }
         echo "run_fuzz: $t: $before seeds, now $(find "$here/corpus/$t" -type f | wc -l)"
     done
     exit 0
 fi
 
-mkdir -p "$dir/crashes" "$dir/logs"
 jobs_max=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
 declare -A pid_of
 run_one() {
