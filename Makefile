@@ -14,7 +14,8 @@
 #   make bench                    benchmarks: core costs, Roost vs Node ws/Socket.IO/mosquitto, fsync policies (build/bench/)
 #   make bench-full               the long comparison (rooms of 10/100/1,000, 10,000 idle connections)
 #   make bench-loop               poll() vs libuv event loop at 0-9,000 idle connections
-#   make fuzz [FUZZ_SECONDS=60]   libFuzzer run of the protocol decoder (clang)
+#   make fuzz [FUZZ_S=300]        every libFuzzer target for FUZZ_S seconds each (clang; docs/fuzzing.md)
+#   make soak [SOAK_S=600]        the chaos soak against the ASan build (docs/soak.md)
 #   make tls-scan                 testssl.sh's full scan of the HTTPS port (docs/tls.md)
 #   make clean / distclean        remove Roost's builds / everything under build/
 #
@@ -63,8 +64,8 @@ debarch_armv6 := armhf
 
 ALL_TARGETS := host $(CROSS_TARGETS)
 .PHONY: all run test cross cross-test deb package-test clean distclean check-target check-deb-target \
-        bench bench-loop fuzz tls-scan $(addprefix deps-,$(ALL_TARGETS)) $(addprefix packages-,$(ALL_TARGETS)) \
-        $(addprefix sysroot-,$(ALL_TARGETS))
+        bench bench-loop fuzz fuzz-build fuzz-merge soak tls-scan $(addprefix deps-,$(ALL_TARGETS)) \
+        $(addprefix packages-,$(ALL_TARGETS)) $(addprefix sysroot-,$(ALL_TARGETS))
 .DEFAULT_GOAL := all
 
 sysroot_args = $(if $(sysroot_$(1)),-DROOST_SYSROOT=$(ROOT)/$(BUILD)/sysroots/$(sysroot_$(1)))
@@ -122,10 +123,11 @@ run: all
 
 test: deps-host
 	@cmake/install-packages.sh test
+	@$(MAKE) --no-print-directory fuzz-build || echo "make test: COULD NOT build the fuzz targets: fuzz_short fails (or skips where clang cannot be installed)" >&2
 	@command -v npm >/dev/null 2>&1 || cmake/install-packages.sh node
 	@cmake/install-packages.sh browser || echo "make test: COULD NOT INSTALL chromium: the browser test (e2e_browser) will fail" >&2
 	@cd tests/browser && npm ci --silent --no-audit --no-fund
-	$(call roost_build,asan,host,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_SANITIZE=ON -DROOST_BUILD_TESTS=ON)
+	$(call roost_build,asan,host,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_SANITIZE=ON -DROOST_BUILD_TESTS=ON -DROOST_FUZZ_DIR=$(ROOT)/$(BUILD)/fuzz$(V))
 	cd $(BUILD)/asan$(V) && ctest --output-on-failure
 
 check-target:
@@ -204,18 +206,39 @@ bench-loop:
 bench-loop-build:
 	$(call roost_build,bench-loop,host,-DCMAKE_BUILD_TYPE=Release -DROOST_BUILD_TESTS=OFF)
 
-FUZZ_SECONDS ?= 60
-
-# A clang + libFuzzer + ASan/UBSan build of the decoder, run from the seed
-# corpus; new inputs it finds are kept in build/fuzz/corpus.
-fuzz: deps-host
+# make fuzz: every libFuzzer target (tests/fuzz/) for FUZZ_S seconds each
+# (FUZZ_SECONDS is the older name), as many at once as there are cores,
+# from the committed seeds; new inputs go to build/fuzz/corpus, failing ones
+# to build/fuzz/crashes with the command that replays them. FUZZ_TARGETS
+# picks some (decode http settings journal mqtt). make fuzz-merge adds to the
+# committed seeds what the runs found that reaches new code (minimized).
+# `make test` runs each for about 20 s (ctest fuzz_short).
+FUZZ_S ?= $(if $(FUZZ_SECONDS),$(FUZZ_SECONDS),300)
+FUZZ_TARGETS ?=
+fuzz-build: deps-host
 	@cmake/install-packages.sh fuzz
-	@CC=clang CXX=clang++ cmake -S . -B $(BUILD)/fuzz $(CMAKE_GEN) \
-	    -DCMAKE_PREFIX_PATH=$(ROOT)/$(BUILD)/deps/host -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_BUILD_TESTS=ON >/dev/null
-	@cmake --build $(BUILD)/fuzz --target fuzz_decode
-	@mkdir -p $(BUILD)/fuzz/corpus/decode
-	$(BUILD)/fuzz/tests/fuzz/fuzz_decode -max_total_time=$(FUZZ_SECONDS) -max_len=20000 \
-	    $(BUILD)/fuzz/corpus/decode tests/fuzz/corpus/decode
+	@CC=clang CXX=clang++ cmake -S . -B $(BUILD)/fuzz$(V) $(CMAKE_GEN) \
+	    -DCMAKE_PREFIX_PATH=$(ROOT)/$(BUILD)/deps/host$(V) -DROOST_WITH_LIBUV=$(ROOST_WITH_LIBUV) \
+	    -DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_FUZZ=ON -DROOST_BUILD_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD)/fuzz$(V) --target fuzz_targets
+
+fuzz: fuzz-build
+	tests/fuzz/run_fuzz.sh $(BUILD)/fuzz$(V) $(FUZZ_S) $(FUZZ_TARGETS)
+
+fuzz-merge:
+	tests/fuzz/run_fuzz.sh --merge $(BUILD)/fuzz$(V) $(FUZZ_TARGETS)
+
+# make soak: the chaos soak (tests/e2e/test_soak.py) against the ASan build
+# with a data directory, for SOAK_S seconds: random clients, a kill -9 and a
+# restart every 2 minutes, SIGTERM at the end, invariants checked all along;
+# SOAK_SEED=N replays the choices of a failed run. `make test` runs 60 s of
+# it (ctest e2e_soak).
+SOAK_S ?= 600
+SOAK_SEED ?=
+soak: deps-host
+	@cmake/install-packages.sh test
+	$(call roost_build,asan,host,-DCMAKE_BUILD_TYPE=RelWithDebInfo -DROOST_SANITIZE=ON -DROOST_BUILD_TESTS=ON -DROOST_FUZZ_DIR=$(ROOT)/$(BUILD)/fuzz$(V))
+	/usr/bin/python3 tests/e2e/test_soak.py $(BUILD)/asan$(V)/roost --seconds $(SOAK_S) $(if $(SOAK_SEED),--seed $(SOAK_SEED))
 
 # The full testssl.sh scan (every check, each cipher alone, GREASE) of the
 # release binary's HTTPS port on 127.0.0.1, offline; a couple of minutes.
@@ -225,7 +248,7 @@ tls-scan: all
 	/usr/bin/python3 tests/e2e/test_tls_scan.py $(BUILD)/host$(V)/roost --full
 
 clean:
-	rm -rf $(foreach d,host asan bench-host bench-loop $(CROSS_TARGETS),$(BUILD)/$(d) $(BUILD)/$(d)-poll) $(BUILD)/fuzz
+	rm -rf $(foreach d,host asan bench-host bench-loop fuzz $(CROSS_TARGETS),$(BUILD)/$(d) $(BUILD)/$(d)-poll)
 
 distclean:
 	rm -rf $(BUILD)

@@ -2,6 +2,7 @@
 // privately in the sayer's direct-message room with the bot), the bots'
 // tables, their journal records and the one sweep timer.
 #include "broker/broker.h"
+#include "broker/bot_records.h"
 
 #include "broker/commands.h"
 #include "broker/json_writer.h"
@@ -330,7 +331,7 @@ std::uint64_t Broker::bots_reserve(const CoreLimits& l) {
 }
 
 bool Broker::restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
-    if (table >= kBotTables || bytes.size() != bot_record_size(static_cast<BotTable>(table))) return false;
+    if (table >= kBotTables || !bot_record_valid(static_cast<BotTable>(table), bytes)) return false;
     switch (static_cast<BotTable>(table)) {
     case BotTable::reminders:
         if (index >= reminders_.size()) return false;

@@ -104,13 +104,17 @@ public:
     // tables' own (room slot, nick entry, read mark), so what was written
     // from slot N comes back to slot N. Each returns false (and changes
     // nothing) for an index or value out of range.
-    // Room slot `ri` becomes `name` with history `epoch` and no messages.
+    // Room slot `ri` becomes `name` with history `epoch` (kEpochLen of
+    // base32, as create_room makes them) and no messages.
     bool restore_room(std::uint32_t ri, std::string_view name, std::string_view epoch);
     // Appends message `seq` of class `cls` to room `ri`; seqs must ascend.
     // When `gap_is_loss`, a gap before it (records lost to damage) is filled
     // with one `system` message per missing seq saying so, unless the gap is
     // wider than the people's ring; otherwise the missing seqs were readings
-    // the device ring let go, and stay missing.
+    // the device ring let go, and stay missing. A record that is not a msg
+    // of that room and seq as encode_msg writes it (stored_msg.h) is kept as
+    // such a lost message (its seq is never reused) and answers false, as
+    // does a seq of 2^53 or more (refused).
     bool restore_message(std::uint32_t ri, HistoryClass cls, std::uint64_t seq, const EntryMeta& meta,
                          std::string_view msg_json, bool gap_is_loss = true);
     bool restore_key(std::uint32_t ni, std::string_view display, std::string_view key);

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace roost {
@@ -120,6 +121,11 @@ struct SettingDoc {
 // The same rows with `values`' values in default_value (to compare two
 // Settings setting by setting).
 [[nodiscard]] std::vector<SettingDoc> setting_docs_of(const Settings& values);
+
+// Every setting's name and its value in `s`, in table order, as a config
+// file line would give it ("" when empty; tokens, which take a line each,
+// read ""). For tests: a round trip through the config file.
+[[nodiscard]] std::vector<std::pair<std::string_view, std::string>> setting_values(const Settings& s);
 
 // The --help text, generated from the settings table.
 [[nodiscard]] std::string help_text(const char* program);

@@ -494,4 +494,12 @@ std::vector<SettingDoc> setting_docs_of(const Settings& values) {
     return docs;
 }
 
+std::vector<std::pair<std::string_view, std::string>> setting_values(const Settings& s) {
+    using namespace settings_table;
+    Settings copy = s; // the rows reach their fields through non-const accessors
+    std::vector<std::pair<std::string_view, std::string>> values;
+    for (const Spec& spec : kSpecs) values.emplace_back(spec.name, format_value(spec, copy));
+    return values;
+}
+
 } // namespace roost

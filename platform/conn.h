@@ -5,6 +5,7 @@
 #pragma once
 
 #include "broker/broker.h"
+#include "platform/http_exchange.h"
 
 #include <libwebsockets.h>
 
@@ -75,20 +76,21 @@ inline constexpr std::size_t kWsRxBuffer = 4096;
 
 struct lws_protocols roost_protocol();
 
-// http_api.cpp: everything HTTP (page, API, SSE, health, metrics).
-int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path);
-int http_body(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_t len);
-int http_body_done(Runtime& rt, struct lws* wsi, Conn& c);
-int http_writeable(Runtime& rt, struct lws* wsi, Conn& c);
+// http_api.cpp: everything HTTP (page, API, SSE, health, metrics), each
+// call about the request of one connection, reached through `ex`.
+int http_request(Runtime& rt, HttpExchange& ex, Conn& c, const char* path);
+int http_body(Runtime& rt, HttpExchange& ex, Conn& c, const char* in, std::size_t len);
+int http_body_done(Runtime& rt, HttpExchange& ex, Conn& c);
+int http_writeable(Runtime& rt, HttpExchange& ex, Conn& c);
 // The request's time (handshake_timeout_s from its start) ran out.
-int http_timer(Runtime& rt, struct lws* wsi, Conn& c);
-void http_closed(Runtime& rt, struct lws* wsi, Conn& c);
+int http_timer(Runtime& rt, HttpExchange& ex, Conn& c);
+void http_closed(Runtime& rt, HttpExchange& ex, Conn& c);
 
 // The peer's address as 16 bytes (IPv4 mapped into IPv6).
 void peer_address(struct lws* wsi, std::uint8_t out[16]);
 void address_of(const struct sockaddr_storage& ss, std::uint8_t out[16]);
 
 // Writes a JSON error {"error":{"code","message"}} with `status`.
-int http_error(Runtime& rt, struct lws* wsi, Conn& c, unsigned status, const char* code, const char* message);
+int http_error(Runtime& rt, HttpExchange& ex, Conn& c, unsigned status, const char* code, const char* message);
 
 } // namespace roost

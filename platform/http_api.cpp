@@ -23,22 +23,22 @@ namespace {
 
 // The bearer token of the request, if tokens are configured. Returns false
 // (after answering 401/403) when the request may not go on.
-bool authorized(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room, bool write, const TokenSpec** who,
+bool authorized(Runtime& rt, HttpExchange& ex, Conn& c, std::string_view room, bool write, const TokenSpec** who,
                 int& rc) {
     *who = nullptr;
     if (rt.settings.tokens.empty()) {
         return true;
     }
     char auth[256];
-    const int n = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+    const int n = ex.header(HttpHeader::authorization, auth, sizeof auth);
     const std::string_view a(auth, n > 0 ? static_cast<std::size_t>(n) : 0);
     const TokenSpec* t = a.size() > 7 && a.substr(0, 7) == "Bearer " ? find_token(rt.settings, a.substr(7)) : nullptr;
     if (t == nullptr) {
-        rc = http_error(rt, wsi, c, 401, "unauthorized", n > 0 ? "wrong token" : "a bearer token is required");
+        rc = http_error(rt, ex, c, 401, "unauthorized", n > 0 ? "wrong token" : "a bearer token is required");
         return false;
     }
     if (!token_allows(*t, room, write)) {
-        rc = http_error(rt, wsi, c, 403, "forbidden", "this token may not use that room");
+        rc = http_error(rt, ex, c, 403, "forbidden", "this token may not use that room");
         return false;
     }
     *who = t;
@@ -48,9 +48,9 @@ bool authorized(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room, bo
 // The configured token the request presents, for answers that list rooms:
 // `present` says whether an Authorization header came at all; nullptr with
 // present means a wrong token.
-const TokenSpec* presented_token(Runtime& rt, struct lws* wsi, bool& present) {
+const TokenSpec* presented_token(Runtime& rt, HttpExchange& ex, bool& present) {
     char auth[256];
-    const int n = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+    const int n = ex.header(HttpHeader::authorization, auth, sizeof auth);
     present = n > 0;
     const std::string_view a(auth, n > 0 ? static_cast<std::size_t>(n) : 0);
     return a.size() > 7 && a.substr(0, 7) == "Bearer " ? find_token(rt.settings, a.substr(7)) : nullptr;
@@ -75,21 +75,21 @@ bool split_room_path(std::string_view path, char* room_out, std::string_view& ro
 // WebSocket's).
 constexpr std::uint64_t kDefaultHistoryLimit = 50;
 
-int method_not_allowed(Runtime& rt, struct lws* wsi, Conn& c, int method, const char* allow) {
+int method_not_allowed(Runtime& rt, HttpExchange& ex, Conn& c, HttpMethod method, const char* allow) {
     // A POST (or any method with a body lws does not know) is refused before
     // its body: its length was not checked, so the connection closes.
-    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) c.close_after = true;
-    return error_response(rt, wsi, c, 405, "method_not_allowed", "see the Allow header", "allow:", allow);
+    if (method != HttpMethod::get && method != HttpMethod::head) c.close_after = true;
+    return error_response(rt, ex, c, 405, "method_not_allowed", "see the Allow header", "allow:", allow);
 }
 
 // Why a browser page of another site may not post here, or nullptr. Devices
 // and scripts send no Origin and no Sec-Fetch-Site: they pass.
-const char* foreign_browser_request(Runtime& rt, struct lws* wsi) {
+const char* foreign_browser_request(Runtime& rt, HttpExchange& ex) {
     char v[256];
-    if (lws_hdr_custom_copy(wsi, v, sizeof v, "sec-fetch-site:", 15) > 0 && foreign_fetch(v)) {
+    if (ex.header(HttpHeader::sec_fetch_site, v, sizeof v) > 0 && foreign_fetch(v)) {
         return "a page of another site may not post here";
     }
-    const int n = lws_hdr_copy(wsi, v, sizeof v, WSI_TOKEN_ORIGIN); // 0: none; -1: too long to be ours
+    const int n = ex.header(HttpHeader::origin, v, sizeof v); // 0: none; -1: too long to be ours
     if (n != 0 && (n < 0 || !rt.origins.allowed(std::string_view(v, static_cast<std::size_t>(n))))) {
         rt.log_refused_origin(n > 0 ? v : "(too long)");
         return "that Origin may not post here";
@@ -97,22 +97,23 @@ const char* foreign_browser_request(Runtime& rt, struct lws* wsi) {
     return nullptr;
 }
 
-int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
+int serve_history(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
     const Room& r = rt.broker.room(ri);
     const RoomHistory& hist = *r.history;
     std::uint64_t since = 0, limit = kDefaultHistoryLimit;
     bool has_since = false, has_limit = false;
-    if (!url_seq(wsi, "since=", since, has_since)) {
-        return http_error(rt, wsi, c, 400, "bad_request", "since: a whole number below 2^53");
+    if (!url_seq(ex, "since=", since, has_since)) {
+        return http_error(rt, ex, c, 400, "bad_request", "since: a whole number below 2^53");
     }
-    if (!url_seq(wsi, "limit=", limit, has_limit) || limit == 0) {
-        return http_error(rt, wsi, c, 400, "bad_request", "limit: a whole number from 1");
+    if (!url_seq(ex, "limit=", limit, has_limit) || limit == 0) {
+        return http_error(rt, ex, c, 400, "bad_request", "limit: a whole number from 1");
     }
     const std::uint64_t most = std::uint64_t{rt.settings.limits.ring_msgs} + rt.settings.limits.device_ring_msgs;
     if (limit > most) limit = most;
     char epoch[32];
-    const int en = lws_get_urlarg_by_name_safe(wsi, "epoch=", epoch, sizeof epoch);
-    const bool epoch_ok = en < 0 || std::string_view(epoch, static_cast<std::size_t>(en)) == std::string_view(r.epoch);
+    const int en = ex.url_arg("epoch=", epoch, sizeof epoch); // -2: too long to be one
+    const bool epoch_ok =
+        en == -1 || (en >= 0 && std::string_view(epoch, static_cast<std::size_t>(en)) == std::string_view(r.epoch));
     // People's messages and readings, merged by seq (RoomHistory); a replay
     // starts at people's oldest at most.
     const std::uint64_t head = hist.head(), oldest = hist.oldest();
@@ -126,7 +127,7 @@ int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
         if (first < oldest) first = oldest;
     }
     char* out = lend_buffer(rt, c);
-    if (out == nullptr) return busy(rt, wsi, c);
+    if (out == nullptr) return busy(rt, ex, c);
     JsonWriter w(out, rt.pool.size());
     w.begin_object();
     w.key("room");
@@ -149,23 +150,23 @@ int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     }
     w.end_array();
     w.end_object();
-    if (!w.ok()) return http_error(rt, wsi, c, 503, "server_busy", "history too large for the response buffer");
-    return respond(wsi, c, 200, "application/json", out, w.size());
+    if (!w.ok()) return http_error(rt, ex, c, 503, "server_busy", "history too large for the response buffer");
+    return respond(ex, c, 200, "application/json", out, w.size());
 }
 
 // The plain rooms, those the presented token may read when tokens are
 // configured (then a token is required).
-int serve_rooms(Runtime& rt, struct lws* wsi, Conn& c) {
+int serve_rooms(Runtime& rt, HttpExchange& ex, Conn& c) {
     const TokenSpec* who = nullptr;
     if (!rt.settings.tokens.empty()) {
         bool present = false;
-        who = presented_token(rt, wsi, present);
+        who = presented_token(rt, ex, present);
         if (who == nullptr) {
-            return http_error(rt, wsi, c, 401, "unauthorized", present ? "wrong token" : "a bearer token is required");
+            return http_error(rt, ex, c, 401, "unauthorized", present ? "wrong token" : "a bearer token is required");
         }
     }
     char* out = lend_buffer(rt, c);
-    if (out == nullptr) return busy(rt, wsi, c);
+    if (out == nullptr) return busy(rt, ex, c);
     JsonWriter w(out, rt.pool.size());
     w.begin_object();
     w.key("rooms");
@@ -186,13 +187,13 @@ int serve_rooms(Runtime& rt, struct lws* wsi, Conn& c) {
     }
     w.end_array();
     w.end_object();
-    if (!w.ok()) return http_error(rt, wsi, c, 503, "server_busy", "the room list does not fit the response buffer");
-    return respond(wsi, c, 200, "application/json", out, w.size());
+    if (!w.ok()) return http_error(rt, ex, c, 503, "server_busy", "the room list does not fit the response buffer");
+    return respond(ex, c, 200, "application/json", out, w.size());
 }
 
-int serve_health(Runtime& rt, struct lws* wsi, Conn& c) {
+int serve_health(Runtime& rt, HttpExchange& ex, Conn& c) {
     HttpScratch* s = scratch(rt, c);
-    if (s == nullptr) return respond_unserved(wsi, c);
+    if (s == nullptr) return respond_unserved(ex, c);
     JsonWriter w(s->small, sizeof s->small);
     w.begin_object();
     w.key("status");
@@ -214,49 +215,39 @@ int serve_health(Runtime& rt, struct lws* wsi, Conn& c) {
     w.key("mqtt");
     w.string(MqttBridge::state_name(rt.mqtt.state()));
     w.end_object();
-    return respond_small(wsi, c, 200, *s, w.size());
+    return respond_small(ex, c, 200, *s, w.size());
 }
 
-int serve_asset(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
+int serve_asset(Runtime& rt, HttpExchange& ex, Conn& c, const char* path) {
     if (std::strcmp(path, "/ca.crt") == 0 && !rt.tls.ca_pem.empty()) {
-        return respond(wsi, c, 200, "application/x-x509-ca-cert", rt.tls.ca_pem.data(), rt.tls.ca_pem.size(),
+        return respond(ex, c, 200, "application/x-x509-ca-cert", rt.tls.ca_pem.data(), rt.tls.ca_pem.size(),
                        "no-cache");
     }
     const Asset* a = find_asset(path);
-    if (a == nullptr) return http_error(rt, wsi, c, 404, "not_found", "no such path");
+    if (a == nullptr) return http_error(rt, ex, c, 404, "not_found", "no such path");
     // Precompressed when the client takes gzip; revalidated by ETag.
     char accept[256] = {}, inm[64] = {};
-    lws_hdr_copy(wsi, accept, sizeof accept, WSI_TOKEN_HTTP_ACCEPT_ENCODING);
-    lws_hdr_copy(wsi, inm, sizeof inm, WSI_TOKEN_HTTP_IF_NONE_MATCH);
+    (void)ex.header(HttpHeader::accept_encoding, accept, sizeof accept);
+    (void)ex.header(HttpHeader::if_none_match, inm, sizeof inm);
     const bool not_modified = std::strcmp(inm, a->etag) == 0;
     const bool gz = std::strstr(accept, "gzip") != nullptr;
     const char* body = gz ? reinterpret_cast<const char*>(a->gzip) : reinterpret_cast<const char*>(a->data);
     const std::size_t size = not_modified ? 0 : gz ? a->gzip_size : a->size;
-    unsigned char buf[LWS_PRE + 1024];
-    unsigned char* start = &buf[LWS_PRE];
-    unsigned char* p = start;
-    unsigned char* end = &buf[sizeof buf - 1];
-    auto header = [&](const char* name, const char* value) {
-        return lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(name),
-                                           reinterpret_cast<const unsigned char*>(value),
-                                           static_cast<int>(std::strlen(value)), &p, end) == 0;
-    };
-    lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL);
+    ex.cancel_timer();
     c.status = not_modified ? 304 : 200;
     c.body = body;
     c.size = static_cast<std::uint32_t>(size);
     c.sent = 0;
-    if (lws_add_http_common_headers(wsi, c.status, a->content_type, size, &p, end) != 0 ||
-        !header("cache-control:", "no-cache") || !header("etag:", a->etag) || !header("vary:", "Accept-Encoding") ||
-        (gz && !not_modified && !header("content-encoding:", "gzip")) ||
-        lws_finalize_write_http_header(wsi, start, &p, end) != 0) {
+    const HttpField fields[] = {
+        {"cache-control:", "no-cache"}, {"etag:", a->etag}, {"vary:", "Accept-Encoding"}, {"content-encoding:", "gzip"}};
+    if (!ex.send_headers(c.status, a->content_type, size, fields, gz && !not_modified ? 4 : 3)) {
         return 1;
     }
     if (c.head || size == 0) {
         c.body = nullptr; // HEAD, or 304: headers only (http_writeable ends it)
         c.size = 0;
     }
-    lws_callback_on_writable(wsi);
+    ex.want_writable();
     return 0;
 }
 
@@ -265,59 +256,58 @@ int serve_asset(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
 // answers close the connection. With a known length, lws reads and drops the
 // body of a refused post and the connection serves the next request. Only
 // when every check passed does the body go to a lent buffer (c.posting).
-int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
+int begin_post(Runtime& rt, HttpExchange& ex, Conn& c, std::string_view room) {
     char len_buf[32] = {};
-    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 ||
-        lws_hdr_copy(wsi, len_buf, sizeof len_buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) {
-        return error_then_close(rt, wsi, c, 411, "length_required",
+    if (ex.has_header(HttpHeader::transfer_encoding) ||
+        ex.header(HttpHeader::content_length, len_buf, sizeof len_buf) <= 0) {
+        return error_then_close(rt, ex, c, 411, "length_required",
                                 "Content-Length is required (chunked bodies are not taken)");
     }
     std::uint64_t declared = 0;
     if (!parse_seq(len_buf, declared)) {
-        return error_then_close(rt, wsi, c, 400, "bad_request", "Content-Length: one whole number");
+        return error_then_close(rt, ex, c, 400, "bad_request", "Content-Length: one whole number");
     }
     if (declared > rt.settings.limits.max_body) {
-        return error_then_close(rt, wsi, c, 413, "too_large", "body larger than max_body");
+        return error_then_close(rt, ex, c, 413, "too_large", "body larger than max_body");
     }
     if (declared == 0) {
-        return http_error(rt, wsi, c, 400, "bad_request", "empty body");
+        return http_error(rt, ex, c, 400, "bad_request", "empty body");
     }
-    if (const char* why = foreign_browser_request(rt, wsi)) {
-        return http_error(rt, wsi, c, 403, "forbidden", why);
+    if (const char* why = foreign_browser_request(rt, ex)) {
+        return http_error(rt, ex, c, 403, "forbidden", why);
     }
     char type[256] = {};
-    lws_hdr_copy(wsi, type, sizeof type, WSI_TOKEN_HTTP_CONTENT_TYPE);
+    (void)ex.header(HttpHeader::content_type, type, sizeof type);
     const BodyType bt = body_type(type);
     if (bt == BodyType::unsupported) {
-        return http_error(rt, wsi, c, 415, "unsupported_type", "send text/plain or application/json (UTF-8)");
+        return http_error(rt, ex, c, 415, "unsupported_type", "send text/plain or application/json (UTF-8)");
     }
     const TokenSpec* who = nullptr;
     int rc = 0;
-    if (!authorized(rt, wsi, c, room, true, &who, rc)) return rc;
+    if (!authorized(rt, ex, c, room, true, &who, rc)) return rc;
     // from: ?from=, else the token's name, else "device" (a JSON body's own
     // `from` wins later).
     char from[4096];
-    const int fn = lws_get_urlarg_by_name_safe(wsi, "from=", from, sizeof from);
-    const std::string_view f = fn >= 0 ? std::string_view(from, static_cast<std::size_t>(fn))
+    const int fn = ex.url_arg("from=", from, sizeof from); // -2 (too long) reads as empty: refused
+    const std::string_view f = fn != -1 ? std::string_view(from, fn > 0 ? static_cast<std::size_t>(fn) : 0)
                                : who != nullptr ? std::string_view(who->name)
                                                 : std::string_view("device");
-    if (!nick_valid(f)) return http_error(rt, wsi, c, 400, "bad_request", "from: 1-24 of A-Z a-z 0-9 _ - .");
+    if (!nick_valid(f)) return http_error(rt, ex, c, 400, "bad_request", "from: 1-24 of A-Z a-z 0-9 _ - .");
     // Idempotency-Key: the cid rules (1..max_cid printable ASCII).
     char key[kMaxCidBound + 2] = {};
-    const int kn = lws_hdr_custom_length(wsi, "idempotency-key:", 16);
-    if (kn >= 0) {
-        const int got = kn <= static_cast<int>(kMaxCidBound) ? lws_hdr_custom_copy(wsi, key, sizeof key, "idempotency-key:", 16) : -1;
+    if (ex.has_header(HttpHeader::idempotency_key)) {
+        const int got = ex.header(HttpHeader::idempotency_key, key, sizeof key);
         if (got < 0 || !printable_token(std::string_view(key, static_cast<std::size_t>(got)), rt.settings.limits.max_cid)) {
-            return http_error(rt, wsi, c, 400, "bad_request", "Idempotency-Key: 1..max_cid printable ASCII characters");
+            return http_error(rt, ex, c, 400, "bad_request", "Idempotency-Key: 1..max_cid printable ASCII characters");
         }
     }
     if (!rt.limiter.take(c.addr, rt.clock.now_ms(), rt.settings.limits.addr_rate, rt.settings.limits.addr_burst)) {
         rt.counters.http_rate_limited++;
-        return error_response(rt, wsi, c, 429, "rate_limited", "slow down", "retry-after:", "1");
+        return error_response(rt, ex, c, 429, "rate_limited", "slow down", "retry-after:", "1");
     }
     HttpScratch* s = scratch(rt, c);
-    if (s == nullptr) return respond_unserved(wsi, c);
-    if (lend_buffer(rt, c) == nullptr) return busy(rt, wsi, c);
+    if (s == nullptr) return respond_unserved(ex, c);
+    if (lend_buffer(rt, c) == nullptr) return busy(rt, ex, c);
     c.post_json = bt == BodyType::json;
     c.posting = true;
     c.body_len = 0;
@@ -331,68 +321,66 @@ int begin_post(Runtime& rt, struct lws* wsi, Conn& c, std::string_view room) {
 
 } // namespace
 
-int http_request(Runtime& rt, struct lws* wsi, Conn& c, const char* path) {
+int http_request(Runtime& rt, HttpExchange& ex, Conn& c, const char* path) {
     rt.counters.http_requests++;
     c.kind = ConnKind::http;
     release_buf(rt, c);
     c.posting = false;
     c.status = 0;
     c.close_after = false;
-    peer_address(wsi, c.addr);
-    char* uri = nullptr;
-    int uri_len = 0;
-    const int method = lws_http_get_uri_and_method(wsi, &uri, &uri_len);
-    c.head = method == LWSHUMETH_HEAD;
+    ex.peer(c.addr);
+    const HttpMethod method = ex.method();
+    c.head = method == HttpMethod::head;
     // The whole request (its body included) has handshake_timeout_s from
     // here; http_timer answers 408 when it runs out.
-    lws_set_timer_usecs(wsi, static_cast<lws_usec_t>(rt.settings.handshake_timeout_s) * LWS_US_PER_SEC);
+    ex.set_timer_s(rt.settings.handshake_timeout_s);
     if (rt.connections > rt.settings.max_connections) {
-        return http_error(rt, wsi, c, 503, "server_busy", "too many connections");
+        return http_error(rt, ex, c, 503, "server_busy", "too many connections");
     }
     const std::string_view p(path);
     char room_buf[kAnyRoomNameMax + 1];
     std::string_view room, what;
     bool is_dm = false;
     if (p == "/api/rooms") {
-        if (method != LWSHUMETH_GET) return method_not_allowed(rt, wsi, c, method, "GET");
-        return serve_rooms(rt, wsi, c);
+        if (method != HttpMethod::get) return method_not_allowed(rt, ex, c, method, "GET");
+        return serve_rooms(rt, ex, c);
     }
     if (split_room_path(p, room_buf, room, what, is_dm)) {
-        if (what != "messages" && what != "events") return http_error(rt, wsi, c, 404, "not_found", "no such path");
-        if (is_dm) return http_error(rt, wsi, c, 403, "forbidden", "direct-message rooms are not served over HTTP");
-        if (room.empty()) return http_error(rt, wsi, c, 400, "bad_request", "invalid room name");
-        if (what == "messages" && method == LWSHUMETH_POST) return begin_post(rt, wsi, c, room);
-        if (method != LWSHUMETH_GET) {
-            return method_not_allowed(rt, wsi, c, method, what == "messages" ? "GET, POST" : "GET");
+        if (what != "messages" && what != "events") return http_error(rt, ex, c, 404, "not_found", "no such path");
+        if (is_dm) return http_error(rt, ex, c, 403, "forbidden", "direct-message rooms are not served over HTTP");
+        if (room.empty()) return http_error(rt, ex, c, 400, "bad_request", "invalid room name");
+        if (what == "messages" && method == HttpMethod::post) return begin_post(rt, ex, c, room);
+        if (method != HttpMethod::get) {
+            return method_not_allowed(rt, ex, c, method, what == "messages" ? "GET, POST" : "GET");
         }
         const TokenSpec* who = nullptr;
         int rc = 0;
-        if (!authorized(rt, wsi, c, room, false, &who, rc)) return rc;
+        if (!authorized(rt, ex, c, room, false, &who, rc)) return rc;
         const std::uint32_t ri = rt.broker.room_index_of(room);
-        if (ri == kNone) return http_error(rt, wsi, c, 404, "no_such_room", "no such room");
-        return what == "messages" ? serve_history(rt, wsi, c, ri) : begin_sse(rt, wsi, c, ri);
+        if (ri == kNone) return http_error(rt, ex, c, 404, "no_such_room", "no such room");
+        return what == "messages" ? serve_history(rt, ex, c, ri) : begin_sse(rt, ex, c, ri);
     }
-    if (p.substr(0, 5) == "/api/") return http_error(rt, wsi, c, 404, "not_found", "no such path");
-    if (method != LWSHUMETH_GET && method != LWSHUMETH_HEAD) return method_not_allowed(rt, wsi, c, method, "GET, HEAD");
-    if (p == "/healthz") return serve_health(rt, wsi, c);
-    if (p == "/metrics") return serve_metrics(rt, wsi, c);
-    if (p == "/ws") return http_error(rt, wsi, c, 400, "bad_request", "/ws is a WebSocket endpoint");
-    return serve_asset(rt, wsi, c, path);
+    if (p.substr(0, 5) == "/api/") return http_error(rt, ex, c, 404, "not_found", "no such path");
+    if (method != HttpMethod::get && method != HttpMethod::head) return method_not_allowed(rt, ex, c, method, "GET, HEAD");
+    if (p == "/healthz") return serve_health(rt, ex, c);
+    if (p == "/metrics") return serve_metrics(rt, ex, c);
+    if (p == "/ws") return http_error(rt, ex, c, 400, "bad_request", "/ws is a WebSocket endpoint");
+    return serve_asset(rt, ex, c, path);
 }
 
-int http_body(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_t len) {
+int http_body(Runtime& rt, HttpExchange& ex, Conn& c, const char* in, std::size_t len) {
     if (!c.posting || c.buf == 0) return 0; // a refused post's body: dropped
     if (c.body_len + len > rt.settings.limits.max_body) { // lws holds it to Content-Length
         c.posting = false;
         release_buf(rt, c);
-        return error_then_close(rt, wsi, c, 413, "too_large", "body larger than max_body");
+        return error_then_close(rt, ex, c, 413, "too_large", "body larger than max_body");
     }
     std::memcpy(rt.pool.data(c.buf - 1) + c.body_len, in, len);
     c.body_len += static_cast<std::uint32_t>(len);
     return 0;
 }
 
-int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
+int http_body_done(Runtime& rt, HttpExchange& ex, Conn& c) {
     if (!c.posting || c.buf == 0) return 0;
     c.posting = false;
     rt.counters.http_posts++;
@@ -405,7 +393,7 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
         const Errc e = rt.post_decoder.decode_post(body, c.body_len, cmd, err);
         if (e != Errc::ok) {
             release_buf(rt, c);
-            return http_error(rt, wsi, c, static_cast<unsigned>(errc_http_status(e)), errc_code(e), err.message);
+            return http_error(rt, ex, c, static_cast<unsigned>(errc_http_status(e)), errc_code(e), err.message);
         }
         text = cmd.text;
         data = cmd.data_json;
@@ -424,14 +412,14 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
         }
         if (e != Errc::ok) {
             release_buf(rt, c);
-            return http_error(rt, wsi, c, 400, errc_code(e), why);
+            return http_error(rt, ex, c, 400, errc_code(e), why);
         }
     }
     PostResult r;
     const Errc e = rt.broker.post(s.room, from, MsgKind::device, text, data, cid, r);
     if (e != Errc::ok) {
         release_buf(rt, c);
-        return http_error(rt, wsi, c, static_cast<unsigned>(errc_http_status(e)), errc_code(e), "not stored");
+        return http_error(rt, ex, c, static_cast<unsigned>(errc_http_status(e)), errc_code(e), "not stored");
     }
     JsonWriter w(s.small, sizeof s.small);
     w.begin_object();
@@ -450,28 +438,28 @@ int http_body_done(Runtime& rt, struct lws* wsi, Conn& c) {
         // commit at the next WRITEABLE (every post of this pass shares it).
         c.held_status = r.duplicate ? 200 : 201;
         c.held_len = static_cast<std::uint32_t>(w.size());
-        lws_callback_on_writable(wsi);
+        ex.want_writable();
         return 0;
     }
-    return respond_small(wsi, c, r.duplicate ? 200 : 201, s, w.size());
+    return respond_small(ex, c, r.duplicate ? 200 : 201, s, w.size());
 }
 
-int http_timer(Runtime& rt, struct lws* wsi, Conn& c) {
+int http_timer(Runtime& rt, HttpExchange& ex, Conn& c) {
     if (c.kind != ConnKind::http || c.status != 0 || c.held_status != 0) return 0; // answered meanwhile
     // The body did not arrive in time: what is still to come cannot be
     // told apart from a next request.
     c.posting = false;
     release_buf(rt, c);
-    return error_then_close(rt, wsi, c, 408, "request_timeout", "the request did not arrive within handshake_timeout_s");
+    return error_then_close(rt, ex, c, 408, "request_timeout", "the request did not arrive within handshake_timeout_s");
 }
 
-void http_closed(Runtime& rt, struct lws* wsi, Conn& c) {
+void http_closed(Runtime& rt, HttpExchange& ex, Conn& c) {
     release_buf(rt, c);
     release_scratch(rt, c);
     if (c.kind == ConnKind::sse) {
         auto& list = rt.sse_by_room[c.sse_room];
         for (std::size_t i = 0; i < list.size(); ++i) {
-            if (list[i] == wsi) {
+            if (list[i] == ex.stream()) {
                 list[i] = list.back();
                 list.pop_back();
                 break;

@@ -14,21 +14,21 @@ namespace roost {
 // room names are for token holders only: no Authorization header gives the
 // broker-wide series alone, a valid token adds the rooms it may read, and a
 // wrong token is refused (Prometheus sends a bearer token when configured).
-int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
+int serve_metrics(Runtime& rt, HttpExchange& ex, Conn& c) {
     const TokenSpec* who = nullptr;
     bool rooms_shown = rt.settings.tokens.empty();
     if (!rooms_shown) {
         char auth[256];
-        const int an = lws_hdr_copy(wsi, auth, sizeof auth, WSI_TOKEN_HTTP_AUTHORIZATION);
+        const int an = ex.header(HttpHeader::authorization, auth, sizeof auth);
         if (an != 0) {
             const std::string_view a(auth, an > 0 ? static_cast<std::size_t>(an) : 0);
             who = a.size() > 7 && a.substr(0, 7) == "Bearer " ? find_token(rt.settings, a.substr(7)) : nullptr;
-            if (who == nullptr) return http_error(rt, wsi, c, 401, "unauthorized", "wrong token");
+            if (who == nullptr) return http_error(rt, ex, c, 401, "unauthorized", "wrong token");
             rooms_shown = true;
         }
     }
     char* out = lend_buffer(rt, c);
-    if (out == nullptr) return busy(rt, wsi, c);
+    if (out == nullptr) return busy(rt, ex, c);
     const std::size_t cap = rt.pool.size();
     std::size_t n = 0;
     auto line = [&](const char* name, const char* help, const char* type, std::uint64_t v) {
@@ -140,9 +140,9 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
         n += k3 > 0 ? static_cast<std::size_t>(k3) : 0;
     }
     if (n >= cap) { // some line was cut: never send a partial page (the buffer is sized for the settings)
-        return http_error(rt, wsi, c, 503, "server_busy", "the metrics do not fit the response buffer");
+        return http_error(rt, ex, c, 503, "server_busy", "the metrics do not fit the response buffer");
     }
-    return respond(wsi, c, 200, "text/plain; version=0.0.4", out, n);
+    return respond(ex, c, 200, "text/plain; version=0.0.4", out, n);
 }
 
 } // namespace roost

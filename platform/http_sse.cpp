@@ -11,26 +11,25 @@
 
 namespace roost {
 
-int begin_sse(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
+int begin_sse(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
     const Room& r = rt.broker.room(ri);
     auto& list = rt.sse_by_room[ri];
     if (list.size() >= list.capacity()) {
-        return http_error(rt, wsi, c, 503, "server_busy", "too many event streams on this room");
+        return http_error(rt, ex, c, 503, "server_busy", "too many event streams on this room");
     }
     // Where to start: Last-Event-ID (a reconnecting EventSource), else
     // ?since=, else live only; either follows the rules of GET /messages.
     std::uint64_t since = 0;
     bool has = false;
     char last_id[64];
-    const int idn = lws_hdr_custom_length(wsi, "last-event-id:", 14);
-    if (idn >= 0) {
-        const int n = lws_hdr_custom_copy(wsi, last_id, sizeof last_id, "last-event-id:", 14);
+    if (ex.has_header(HttpHeader::last_event_id)) {
+        const int n = ex.header(HttpHeader::last_event_id, last_id, sizeof last_id);
         if (n < 0 || !parse_seq(std::string_view(last_id, static_cast<std::size_t>(n)), since)) {
-            return http_error(rt, wsi, c, 400, "bad_request", "Last-Event-ID: a whole number below 2^53");
+            return http_error(rt, ex, c, 400, "bad_request", "Last-Event-ID: a whole number below 2^53");
         }
         has = true;
-    } else if (!url_seq(wsi, "since=", since, has)) {
-        return http_error(rt, wsi, c, 400, "bad_request", "since: a whole number below 2^53");
+    } else if (!url_seq(ex, "since=", since, has)) {
+        return http_error(rt, ex, c, 400, "bad_request", "since: a whole number below 2^53");
     }
     const RoomHistory& hist = *r.history;
     c.kind = ConnKind::sse;
@@ -38,25 +37,19 @@ int begin_sse(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     std::memcpy(c.sse_epoch, r.epoch, sizeof c.sse_epoch);
     c.sse_next = has ? (since + 1 < hist.oldest() ? hist.oldest() : since + 1) : hist.head() + 1;
     if (c.sse_next > hist.head() + 1) c.sse_next = hist.head() + 1;
-    unsigned char buf[LWS_PRE + 512];
-    unsigned char* start = &buf[LWS_PRE];
-    unsigned char* p = start;
-    unsigned char* end = &buf[sizeof buf - 1];
-    if (lws_add_http_common_headers(wsi, 200, "text/event-stream", LWS_ILLEGAL_HTTP_CONTENT_LEN, &p, end) != 0 ||
-        lws_add_http_header_by_token(wsi, WSI_TOKEN_HTTP_CACHE_CONTROL,
-                                     reinterpret_cast<const unsigned char*>("no-cache"), 8, &p, end) != 0 ||
-        lws_finalize_write_http_header(wsi, start, &p, end) != 0) {
+    const HttpField cache{"cache-control:", "no-cache"};
+    if (!ex.send_headers(200, "text/event-stream", kHttpStreamLength, &cache, 1)) {
         return 1;
     }
-    lws_set_timer_usecs(wsi, LWS_SET_TIMER_USEC_CANCEL); // the request is in
-    list.push_back(wsi);
+    ex.cancel_timer(); // the request is in
+    list.push_back(ex.stream());
     rt.counters.sse_streams++;
-    lws_set_timeout(wsi, NO_PENDING_TIMEOUT, 0);
-    lws_callback_on_writable(wsi);
+    ex.keep_open();
+    ex.want_writable();
     return 0;
 }
 
-int sse_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
+int sse_writeable(Runtime& rt, HttpExchange& ex, Conn& c) {
     const Room& r = rt.broker.room(c.sse_room);
     if (!r.used || std::memcmp(r.epoch, c.sse_epoch, kEpochLen) != 0) {
         return -1; // the room's history is gone: the client reconnects
@@ -75,20 +68,20 @@ int sse_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
     if (!hist.get(seq, data, len)) return -1;
     const int b = rt.pool.acquire();
     if (b < 0) {
-        lws_callback_on_writable(wsi);
+        ex.want_writable();
         return 0;
     }
-    char* out = rt.pool.data(b) + LWS_PRE;
+    char* out = rt.pool.data(b) + kHttpHeadroom;
     const int h = std::snprintf(out, 64, "event: msg\nid: %llu\ndata: ", static_cast<unsigned long long>(seq));
     std::memcpy(out + h, data, len);
     std::memcpy(out + h + len, "\n\n", 2);
     const std::size_t total = static_cast<std::size_t>(h) + len + 2;
-    const int wrote = lws_write(wsi, reinterpret_cast<unsigned char*>(out), total, LWS_WRITE_HTTP);
+    const bool wrote = ex.send_body(out, total, false);
     rt.pool.release(b);
-    if (wrote < static_cast<int>(total)) return -1;
+    if (!wrote) return -1;
     rt.counters.sse_events++;
     c.sse_next = seq + 1;
-    if (c.sse_next <= hist.head()) lws_callback_on_writable(wsi);
+    if (c.sse_next <= hist.head()) ex.want_writable();
     return 0;
 }
 

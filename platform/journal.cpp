@@ -330,13 +330,14 @@ struct Rec {
 // generation `gen` go to `recs`; damaged ones of that generation are counted.
 void scan_area(const char* s, std::uint64_t base, std::uint64_t end, std::uint64_t gen, bool reading,
                std::vector<Rec>& recs, std::uint64_t& damaged, std::uint64_t& newest_end) {
+    // Every aligned position: intact records of this generation. Inside an
+    // intact record too: a payload (UTF-8) never holds the magic, and a
+    // record whose length covers others (hostile, or written wrong) must not
+    // hide them, or their seqs would come back after new messages took them.
     std::uint64_t newest = 0;
-    for (std::uint64_t off = base; off + kRecHeader <= end;) {
+    for (std::uint64_t off = base; off + kRecHeader <= end; off += kAlign) {
         const char* r = s + off;
-        if (get32(r) != kRecMagic) {
-            off += kAlign;
-            continue;
-        }
+        if (get32(r) != kRecMagic) continue;
         const std::uint32_t len = get32(r + 4);
         const bool fits = len > 0 && off + kRecHeader + len <= end;
         const bool ours = get64(r + 16) == gen;
@@ -348,10 +349,8 @@ void scan_area(const char* s, std::uint64_t base, std::uint64_t end, std::uint64
                     newest_end = off + align_up(kRecHeader + len);
                 }
             }
-            off += align_up(kRecHeader + len);
         } else {
             damaged += ours ? 1 : 0;
-            off += kAlign;
         }
     }
 }
@@ -390,7 +389,7 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
         const std::string_view epoch(head + 64, kEpochLen);
         if (!b.restore_room(ri, name, epoch)) {
             report.push_back("history.roost: slot " + std::to_string(ri) + ": room '" + std::string(name) +
-                             "' cannot be restored (bad name or a duplicate); skipped");
+                             "' cannot be restored (a bad name or epoch, or a duplicate); skipped");
             ++stats_.damaged;
             continue;
         }
@@ -419,7 +418,7 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
         }
         damaged += damaged_readings;
         const std::uint64_t damaged_people = damaged - damaged_readings;
-        std::uint64_t lost = 0, prev = 0;
+        std::uint64_t lost = 0, prev = 0, kept = 0;
         for (const Rec& rec : recs) {
             if (rec.seq == prev) continue; // never written twice; keep the first
             const char* r = (rec.reading ? readings : s.data()) + rec.off;
@@ -429,6 +428,9 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
                                   EntryMeta{get64(r + 24), get64(r + 32)}, std::string_view(r + kRecHeader, rec.len),
                                   gap_is_loss)) {
                 ++messages;
+                ++kept;
+            } else {
+                ++damaged;
             }
             prev = rec.seq;
         }
@@ -438,7 +440,7 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
             stats_.damaged += damaged;
             report.push_back("history.roost: room '" + std::string(name) + "': dropped " + std::to_string(damaged) +
                              " damaged record(s); " + std::to_string(lost) +
-                             " seq(s) between intact records are marked lost; kept " + std::to_string(recs.size()));
+                             " seq(s) between intact records are marked lost; kept " + std::to_string(kept));
         }
     }
     report.push_back("history.roost: restored " + std::to_string(rooms) + " room(s), " + std::to_string(messages) +

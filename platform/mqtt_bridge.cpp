@@ -147,13 +147,17 @@ bool MqttBridge::configure(const Settings& s, std::uint64_t random, std::string&
     return true;
 }
 
-void MqttBridge::start(Broker& b, Decoder& d, lws_context* ctx, lws_vhost* vh) {
+void MqttBridge::attach(Broker& b, Decoder& d) {
     broker_ = &b;
     decoder_ = &d;
+    broker_->bridge_enable(client_id_, rooms_);
+}
+
+void MqttBridge::start(Broker& b, Decoder& d, lws_context* ctx, lws_vhost* vh) {
+    attach(b, d);
     ctx_ = ctx;
     vhost_ = vh;
     g_bridge = this;
-    broker_->bridge_enable(client_id_, rooms_);
     std::printf("roost: mqtt: bridging %s to %s://%s:%d as %s, topics %s/..., QoS %d\n",
                 rooms_.empty() ? "every room" : "the rooms listed", tls_ ? "mqtts" : "mqtt", host_.c_str(), port_,
                 client_id_.c_str(), prefix_.c_str(), qos_);

@@ -54,6 +54,10 @@ public:
     // Connects (first time); later reconnects schedule themselves. `d`
     // decodes what arrives (the HTTP API's decoder: both run on the loop).
     void start(Broker& b, Decoder& d, lws_context* ctx, lws_vhost* vh);
+    // The part of start() that needs no connection: the broker and decoder
+    // what arrives goes to, and the broker's side of the bridge enabled.
+    // The fuzz target feeds messages through callback() after this alone.
+    void attach(Broker& b, Decoder& d);
     // (Re)opens the client connection (the retry timer calls it).
     void reconnect();
     // Before the context goes: no more timers or callbacks reach the bridge.

@@ -3,6 +3,7 @@
 // (Broker::on_frame) and leave only in the WRITEABLE callback, straight
 // from the core's frames (Broker::next_frame).
 #include "platform/conn.h"
+#include "platform/http_lws.h"
 #include "platform/runtime.h"
 
 #include <arpa/inet.h>
@@ -218,18 +219,27 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
         return 0;
     case LWS_CALLBACK_CLOSED_HTTP:
         if (c != nullptr) {
-            http_closed(rt, wsi, *c);
+            LwsExchange ex(wsi);
+            http_closed(rt, ex, *c);
         }
         return 0;
-    case LWS_CALLBACK_HTTP:
+    case LWS_CALLBACK_HTTP: {
         rt.note_request(wsi);
-        return http_request(rt, wsi, *c, static_cast<const char*>(in));
-    case LWS_CALLBACK_HTTP_BODY:
-        return http_body(rt, wsi, *c, static_cast<const char*>(in), len);
-    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-        return http_body_done(rt, wsi, *c);
-    case LWS_CALLBACK_HTTP_WRITEABLE:
-        return http_writeable(rt, wsi, *c);
+        LwsExchange ex(wsi);
+        return http_request(rt, ex, *c, static_cast<const char*>(in));
+    }
+    case LWS_CALLBACK_HTTP_BODY: {
+        LwsExchange ex(wsi);
+        return http_body(rt, ex, *c, static_cast<const char*>(in), len);
+    }
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION: {
+        LwsExchange ex(wsi);
+        return http_body_done(rt, ex, *c);
+    }
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        LwsExchange ex(wsi);
+        return http_writeable(rt, ex, *c);
+    }
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         rt.note_request(wsi);
         return ws_filter(rt, wsi);
@@ -242,9 +252,11 @@ int callback(struct lws* wsi, enum lws_callback_reasons reason, void* user, void
     case LWS_CALLBACK_CLOSED:
         ws_closed(rt, *c);
         return 0;
-    case LWS_CALLBACK_TIMER:
+    case LWS_CALLBACK_TIMER: {
         if (c == nullptr) return 0;
-        return c->kind == ConnKind::ws ? ws_timer(rt, *c) : http_timer(rt, wsi, *c);
+        LwsExchange ex(wsi);
+        return c->kind == ConnKind::ws ? ws_timer(rt, *c) : http_timer(rt, ex, *c);
+    }
     default:
         return lws_callback_http_dummy(wsi, reason, user, in, len);
     }

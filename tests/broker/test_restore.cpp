@@ -3,8 +3,10 @@
 // every table as it was (disk_full), and rebuilding from restore_*.
 #include "broker/broker.h"
 #include "broker/json_writer.h"
+#include "broker/bots.h"
 #include "tests/support/unit.h"
 
+#include <cstddef>
 #include <memory>
 
 namespace {
@@ -159,6 +161,102 @@ void restore_rebuilds_and_fills_gaps(void**) {
     assert_int_equal(r->reads[0].seq, 9999);
 }
 
+// Found by fuzz_journal: start-up took any room name and epoch a slot
+// header held, and any payload a record held, and served them verbatim
+// (an empty room name, epochs with quotes or bytes that are not UTF-8,
+// records that are not JSON, seqs past 2^53).
+void restore_refuses_what_no_broker_writes(void**) {
+    roost::CoreLimits limits;
+    roost::FakeClock clock;
+    roost::SplitMix random{1};
+    NoTransport t;
+    Broker b(limits, clock, random, t);
+    assert_false(b.restore_room(0, "", "abcdefgh"));
+    assert_false(b.restore_room(0, "lobby", std::string_view("abc\0efgh", 8)));
+    assert_false(b.restore_room(0, "lobby", "abc\"efgh"));
+    assert_false(b.restore_room(0, "lobby", "ABCDEFGH")); // base32 is lower case
+    assert_false(b.restore_room(0, "lobby", "abcdefg1")); // and has no 1
+    assert_true(b.restore_room(0, "lobby", "abcdefg7"));
+    // Not JSON (the record cut short): refused (stored_msg_valid's cases: test_stored_msg.cpp).
+    const std::string_view cut = R"({"type":"msg","room":"lobby","seq":1,"ts":5,"from":"a","kind":"chat","text":"x")";
+    assert_false(b.restore_message(0, roost::HistoryClass::people, 1, roost::EntryMeta{5, 0}, cut));
+    // Each took its seq as a lost message: no seq is ever given twice.
+    const roost::Room* r = b.find_room("lobby");
+    assert_int_equal(r->history->head(), 1);
+    const char* data = nullptr;
+    std::uint32_t len = 0;
+    assert_true(r->history->get(1, data, len));
+    assert_non_null(std::strstr(std::string(data, len).c_str(), R"("kind":"system")"));
+    const std::string ok = R"({"type":"msg","origin":"o\"x","room":"lobby","seq":2,"ts":5,"from":"a","kind":"chat",)"
+                           R"("text":"h\u00e9 \ud83d\ude00","data":{"t":-2.5e3,"on":true,"s":"x"},"cid":"c1"})";
+    assert_true(b.restore_message(0, roost::HistoryClass::people, 2, roost::EntryMeta{5, 0}, ok));
+    const std::string_view past = R"({"type":"msg","room":"lobby","seq":9007199254740992,"ts":5,"from":"a","kind":"chat","text":"x"})";
+    assert_false(b.restore_message(0, roost::HistoryClass::people, std::uint64_t{1} << 53, roost::EntryMeta{5, 0}, past));
+    assert_int_equal(r->history->head(), 2);
+}
+
+// Found by fuzz_journal: bot records were copied in as bytes, so a record
+// whose checksum held could hold a bool of 2, strings without their NUL,
+// counts past their arrays and letters outside a-z (undefined shifts,
+// over-reads, text that is not UTF-8 in the bots' answers).
+void restore_refuses_bot_records_the_bots_cannot_use(void**) {
+    roost::CoreLimits limits;
+    roost::FakeClock clock;
+    roost::SplitMix random{1};
+    NoTransport t;
+    Broker b(limits, clock, random, t);
+    assert_true(b.restore_room(0, "lobby", "abcdefgh"));
+    auto bytes = [](const auto& rec) { return std::string_view(reinterpret_cast<const char*>(&rec), sizeof rec); };
+    const auto rooms = static_cast<std::uint32_t>(roost::BotTable::rooms);
+    roost::RoomBots rb{};
+    std::strcpy(rb.room, "lobby");
+    rb.hangman.len = 4;
+    std::memcpy(rb.hangman.word, "bird", 4);
+    std::strcpy(rb.hangman.category, "animals");
+    assert_true(b.restore_bot(rooms, 0, bytes(rb)));
+    roost::RoomBots bad = rb;
+    bad.hangman.len = 20; // past word[16]
+    assert_false(b.restore_bot(rooms, 0, bytes(bad)));
+    bad = rb;
+    bad.hangman.word[1] = 'I'; // the guessed bits take a-z
+    assert_false(b.restore_bot(rooms, 0, bytes(bad)));
+    bad = rb;
+    bad.wordle.players = 17;
+    assert_false(b.restore_bot(rooms, 0, bytes(bad)));
+    bad = rb;
+    std::memset(bad.hangman_scores[0].nick, 'x', sizeof bad.hangman_scores[0].nick); // no NUL
+    assert_false(b.restore_bot(rooms, 0, bytes(bad)));
+    std::string raw(bytes(rb));
+    raw[offsetof(roost::RoomBots, hangman) + offsetof(roost::HangmanGame, active)] = 2; // a bool of 2
+    assert_false(b.restore_bot(rooms, 0, raw));
+    roost::Reminder rem{};
+    rem.used = true;
+    std::strcpy(rem.nick, "ann");
+    std::strcpy(rem.room, "lobby");
+    rem.text_len = 5;
+    std::memcpy(rem.text, "water", 5);
+    const auto reminders = static_cast<std::uint32_t>(roost::BotTable::reminders);
+    assert_true(b.restore_bot(reminders, 0, bytes(rem)));
+    rem.text_len = 300; // past text[200]
+    assert_false(b.restore_bot(reminders, 0, bytes(rem)));
+    rem.text_len = 2;
+    rem.text[0] = '\xff';
+    assert_false(b.restore_bot(reminders, 0, bytes(rem)));
+    roost::Reminder unused{};
+    unused.number = 7; // an unused record is taken only when all zeros
+    assert_false(b.restore_bot(reminders, 1, bytes(unused)));
+    roost::Watch w{};
+    w.used = true;
+    w.op = static_cast<roost::WatchOp>(9);
+    std::strcpy(w.nick, "ann");
+    std::strcpy(w.room, "lobby");
+    std::strcpy(w.alert_room, "lobby");
+    std::strcpy(w.key, "t");
+    assert_false(b.restore_bot(static_cast<std::uint32_t>(roost::BotTable::watches), 0, bytes(w)));
+    w.op = roost::WatchOp::above;
+    assert_true(b.restore_bot(static_cast<std::uint32_t>(roost::BotTable::watches), 0, bytes(w)));
+}
+
 } // namespace
 
 int main() {
@@ -166,6 +264,8 @@ int main() {
         cmocka_unit_test(journal_sees_rooms_messages_keys_and_reads),
         cmocka_unit_test(a_full_disk_changes_nothing),
         cmocka_unit_test(restore_rebuilds_and_fills_gaps),
+        cmocka_unit_test(restore_refuses_what_no_broker_writes),
+        cmocka_unit_test(restore_refuses_bot_records_the_bots_cannot_use),
     };
     return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

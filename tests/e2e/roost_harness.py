@@ -251,7 +251,9 @@ class RawWs:
         data = json.dumps(obj).encode()
         mask = os.urandom(4)
         n = len(data)
-        header = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big"))
+        header = bytes([0x81]) + (bytes([0x80 | n]) if n < 126 else
+                                  bytes([0x80 | 126]) + n.to_bytes(2, "big") if n < 65536 else
+                                  bytes([0x80 | 127]) + n.to_bytes(8, "big"))
         self.sock.sendall(header + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(data)))
 
     def _need(self, n):

@@ -235,6 +235,52 @@ def sse_since(rs):
     c.close()
 
 
+def epoch_after_long_argument(rs):
+    # A URL argument longer than an epoch before `epoch=` must not hide it
+    # (lws's look-up stopped at the first argument too long for the buffer,
+    # so a wrong epoch read as absent and a lost history as recovered).
+    head = head_of(rs, "tt")
+    c = RawHttp(rs.http_port)
+    c.send(get("/api/rooms/tt/messages?limit=1"))
+    epoch = json.loads(c.response()[2])["epoch"]
+    c.close()
+    pad = "pad=" + "p" * 40
+    for given, recovered in (("zzzzzzzz", False), (epoch, True)):
+        c = RawHttp(rs.http_port)
+        c.send(get("/api/rooms/tt/messages?since=%d&%s&epoch=%s" % (head - 1, pad, given)))
+        r = c.response()
+        c.close()
+        doc = json.loads(r[2]) if r and r[0] == 200 else {}
+        check("epoch=%s after a 44-character argument: recovered is %s" % (given, recovered),
+              doc.get("recovered") is recovered, "got %r" % (r,))
+
+
+def rooms_full_of_members():
+    # Found by fuzz_http: a post to a new room while every room slot holds a
+    # room with members answers 503 too_many_rooms (now documented), whole,
+    # and stores nothing.
+    import asyncio
+    from roost_harness import Client
+
+    async def run():
+        rs = Roost(BIN, "--max-rooms", "1", data=False).start()
+        try:
+            c = await Client.connect(rs, "ann")
+            await c.send({"type": "join", "room": "held"})
+            await c.wait("joined")
+            one_answer(rs, post("/api/rooms/other/messages", "hi"), "a post to a new room, every slot held by members",
+                       503, "too_many_rooms", room="other")
+            r = RawHttp(rs.http_port)
+            r.send(get("/api/rooms"))
+            rooms = json.loads(r.response()[2])["rooms"]
+            r.close()
+            check("... and the room list still holds only the members' room", [x["room"] for x in rooms] == ["held"])
+            await c.close()
+        finally:
+            rs.stop()
+    asyncio.run(run())
+
+
 def default_limit():
     # 6: without `limit` the history answers the newest 50, whatever backlog is.
     rs = Roost(BIN, "--backlog", "0", "--addr-rate", "1000", "--addr-burst", "1000", data=False).start()
@@ -355,11 +401,13 @@ def main():
         leniency(rs)
         lws_errors(rs)
         sse_since(rs)
+        epoch_after_long_argument(rs)
         cross_site_posts(rs)
     finally:
         code = rs.stop()
     check("roost exits 0 after the HTTP edges", code == 0, rs.output()[-2000:])
     default_limit()
+    rooms_full_of_members()
     slow_body()
     tokens_and_room_list()
     return checks_exit()

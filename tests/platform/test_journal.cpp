@@ -116,6 +116,15 @@ long record_offset(const std::string& dir, std::uint64_t seq) {
     return -1;
 }
 
+// The payload length of the record at `off`.
+std::uint32_t b_len(const std::string& dir, long off) {
+    std::ifstream f(dir + "/history.roost", std::ios::binary);
+    f.seekg(off + 4);
+    std::uint32_t len = 0;
+    f.read(reinterpret_cast<char*>(&len), 4);
+    return len;
+}
+
 void poke(const std::string& path, long off, const std::string& bytes) {
     const int fd = open(path.c_str(), O_WRONLY);
     assert_true(fd >= 0);
@@ -226,6 +235,54 @@ void damage_is_cut_and_reported(void**) {
     }
     Node c(dir);
     assert_non_null(std::strstr(c.msg("a", 20).c_str(), "m20 again"));
+    remove_dir(dir);
+}
+
+// Rewrites the record at `off`: its length, and a checksum that holds.
+void forge_record(const std::string& path, long off, std::uint32_t len) {
+    std::ifstream f(path, std::ios::binary);
+    std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+    auto at = static_cast<std::size_t>(off);
+    std::memcpy(&all[at + 4], &len, 4);
+    const std::uint32_t crc = roost::crc32c(roost::crc32c(0, all.data() + at, 40), all.data() + at + 44, len);
+    std::memcpy(&all[at + 40], &crc, 4);
+    poke(path, off, all.substr(at, 44 + len));
+}
+
+// Found by fuzz_journal: records whose checksum holds but that no broker
+// wrote. One whose length covers the records after it hid them at start-up
+// (the scan jumped over it), so the next post took a seq they held, and
+// at the following start they came back and pushed that post out. One
+// that is not a msg of its room (or its seq) was skipped, so its seq was
+// given again. Now every record is found, and a refused one keeps its seq
+// as a lost message.
+void forged_records_neither_hide_others_nor_free_their_seq(void**) {
+    const std::string dir = temp_dir();
+    const std::string path = dir + "/history.roost";
+    {
+        Node a(dir);
+        for (int i = 1; i <= 10; ++i) a.post("a", "m" + std::to_string(i));
+    }
+    const long first = record_offset(dir, 1), last = record_offset(dir, 10);
+    poke(path, last + 44 + 21, "b"); // "room":"b": not its room
+    forge_record(path, last, b_len(dir, last));
+    forge_record(path, first, static_cast<std::uint32_t>(last + 64 - first - 44)); // covers 2..10
+    {
+        Node b(dir);
+        assert_true(b.ok);
+        const roost::Room* r = b.broker->find_room("a");
+        assert_int_equal(r->history->head(), 10);
+        assert_non_null(std::strstr(b.msg("a", 1).c_str(), "was lost"));
+        assert_non_null(std::strstr(b.msg("a", 5).c_str(), "\"text\":\"m5\""));
+        assert_non_null(std::strstr(b.msg("a", 10).c_str(), "was lost"));
+        assert_non_null(std::strstr(b.reported().c_str(), "dropped 2 damaged record(s)"));
+        assert_int_equal(b.post("a", "after the forgery").seq, 11);
+    }
+    Node c(dir);
+    assert_true(c.ok);
+    assert_int_equal(c.broker->find_room("a")->history->head(), 11);
+    assert_non_null(std::strstr(c.msg("a", 11).c_str(), "after the forgery"));
+    assert_non_null(std::strstr(c.msg("a", 9).c_str(), "\"text\":\"m9\""));
     remove_dir(dir);
 }
 
@@ -394,6 +451,7 @@ int main() {
         cmocka_unit_test(crc32c_known_values),
         cmocka_unit_test(restart_restores_history_keys_and_reads),
         cmocka_unit_test(damage_is_cut_and_reported),
+        cmocka_unit_test(forged_records_neither_hide_others_nor_free_their_seq),
         cmocka_unit_test(truncation_and_header_copies),
         cmocka_unit_test(refuses_foreign_future_resized_and_locked_files),
         cmocka_unit_test(recycled_slot_forgets_the_old_room),
