@@ -167,6 +167,21 @@ struct BridgeMark {
 };
 static_assert(std::is_trivially_copyable_v<BridgeMark>, "kept on disk as bytes");
 
+// The watches a device of a room answers to (GET /api/rooms/{room}/devices):
+// every watch of room `room` (its lower-case name) that names `device` or
+// any device of the room, with whether it is in alert for that device now.
+// `key` is empty for a silent watch. Calls fn once per watch, by id.
+struct DeviceWatch {
+    std::uint32_t id;
+    WatchOp op;
+    std::string_view key;
+    double threshold;
+    std::uint64_t silent_ms;
+    bool alert;
+};
+using DeviceWatchFn = void (*)(void* ctx, const DeviceWatch& w);
+void device_watches(Broker& b, std::string_view room, std::string_view device, DeviceWatchFn fn, void* ctx);
+
 // The journal's record tables (the bots' and the bridge's).
 enum class BotTable : std::uint32_t { reminders = 0, watches = 1, rooms = 2, bridge = 3 };
 constexpr std::uint32_t kBotTables = 4;

@@ -235,4 +235,17 @@ bool watch_sweep(Broker& b, std::uint64_t now) {
     return pending;
 }
 
+void device_watches(Broker& b, std::string_view room, std::string_view device, DeviceWatchFn fn, void* ctx) {
+    (void)device; // every watch of the room applies to each of its devices
+    std::uint32_t n = 0;
+    const Watch* ws = CommandAccess::watches(b, n);
+    for (std::uint32_t i = 0; i < n; ++i) {
+        const Watch& w = ws[i];
+        if (!w.used || room != w.room) continue;
+        DeviceWatch out{w.number, w.op, w.op == WatchOp::silent ? std::string_view{} : std::string_view(w.key),
+                        w.threshold, w.silent_ms, w.tripped};
+        fn(ctx, out);
+    }
+}
+
 } // namespace roost
