@@ -12,8 +12,10 @@ import { dmRoom, mentions, newKey, nickProblem, nickValid, olderRange, roomName,
 import { el, nickButton, pendingItem, refusedItem } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
-const OLDER = 50;          // messages asked for per step of reading back
-const TYPING_SHOW = 8000;  // a "typing" without a newer word expires after this
+// messages asked for per step of reading back
+const OLDER = 50;
+// a "typing" without a newer word expires after this
+const TYPING_SHOW = 8000;
 
 const conn = new Conn(onEvent, onStatus);
 
@@ -124,7 +126,8 @@ function message(m) {
 function news(r, m) {
   const d = m.data || {};
   const alert = m.kind === "bot" && d.alert;
-  const dm = r.dm && !d.tiles; // the bot's private Wordle rows are not news
+  // the bot's private Wordle rows are not news
+  const dm = r.dm && !d.tiles;
   const mention = m.kind === "chat" && mentions(m.text, S.nick);
   const where = r.dm ? "" : " in # " + r.name;
   const what = alert ? (d.alert === "ok" ? "All clear" : "Alert") + where
@@ -196,7 +199,8 @@ function openDm(nick) {
   show(name);
 }
 
-let pin = null; // log.js's ResizeObserver: keeps a reader at the bottom there
+// log.js's ResizeObserver: keeps a reader at the bottom there
+let pin = null;
 function show(name) {
   S.active = name;
   store.set("active", name);
@@ -247,7 +251,8 @@ function send(text) {
   }
   if (cmd === "/help") {
     systemLine(S.active, "Commands on this page:\n" + COMMANDS.map((c) => c[0] + ": " + c[1]).join("\n"));
-    if (r && !r.dm) queue(r, "/help"); // the broker's own list, answered by its bot
+    // the broker's own list, answered by its bot
+    if (r && !r.dm) queue(r, "/help");
     return;
   }
   if (!r) { systemLine(S.active, "join a room first: /join ROOM"); return; }
@@ -488,7 +493,8 @@ function wire() {
   });
   input.addEventListener("input", () => {
     grow();
-    if (!input.value || input.value[0] === "/") { typing(false); return; } // commands are not typing
+    // commands are not typing
+    if (!input.value || input.value[0] === "/") { typing(false); return; }
     typing(true);
     clearTimeout(typingStop);
     typingStop = setTimeout(() => typing(false), 4000);

@@ -8,8 +8,10 @@ import { S, peer, same } from "./state.js";
 import { dayKey, seenBy } from "./util.js";
 import { dayItem, el, messageItem, noteItem, tiles } from "./view.js";
 
-const KEEP = 500; // list items kept per room while the reader is at the bottom, oldest dropped first
-const guesses = []; // the person's own Wordle rows with letters, from the bot's direct messages
+// list items kept per room while the reader is at the bottom, oldest dropped first
+const KEEP = 500;
+// the person's own Wordle rows with letters, from the bot's direct messages
+const guesses = [];
 const ofEpoch = (r) => `li.msg[data-key^="${CSS.escape(r.epoch + ":")}"]`;
 
 // Puts a live message at the bottom; false if it is shown already.
@@ -103,7 +105,8 @@ export function trim(r) {
 export function prepend(r, b) {
   r.oldest = b.oldest;
   const msgs = b.messages.filter((m) => m.seq < r.first && !r.keys.has(r.epoch + ":" + m.seq));
-  if (!msgs.length) r.oldest = r.first; // nothing older is held after all
+  // nothing older is held after all
+  if (!msgs.length) r.oldest = r.first;
   r.ol.querySelector(".start")?.remove();
   let at = top(r), day = 0;
   const items = [], series = new Map();

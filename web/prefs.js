@@ -10,7 +10,8 @@
 // no `new Notification`); a tap on one opens its room (sw.js).
 
 const $ = (id) => document.getElementById(id);
-const coarse = matchMedia("(pointer: coarse)").matches; // a touch screen, no mouse
+// a touch screen, no mouse
+const coarse = matchMedia("(pointer: coarse)").matches;
 
 export const store = {
   get(k, d) { try { const v = localStorage.getItem("roost." + k); return v === null ? d : JSON.parse(v); } catch (_) { return d; } },
@@ -94,7 +95,8 @@ export function wirePrefs(badgeChanged) {
       if (k === "notify" && box.checked && Notification.permission !== "granted") {
         prefs.notify = (await Notification.requestPermission()) === "granted";
       }
-      if (k === "sound" && box.checked) beep(); // a sample, and a user gesture for the audio
+      // a sample, and a user gesture for the audio
+      if (k === "sound" && box.checked) beep();
       store.set("prefs", prefs);
       explain();
       $("say-input").enterKeyHint = prefs.enter ? "send" : "enter";

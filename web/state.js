@@ -9,9 +9,12 @@ export const S = {
   nick: store.get("nick", ""),
   key: store.get("key", ""),
   token: store.get("token", ""),
-  rooms: new Map(),      // room -> R (rooms this page follows)
-  directory: new Map(),  // room -> {members, head}: every plain room the broker has
-  read: store.get("read", {}), // room -> {epoch, seq}: last seen here, for unread counts
+  // room -> R (rooms this page follows)
+  rooms: new Map(),
+  // room -> {members, head}: every plain room the broker has
+  directory: new Map(),
+  // room -> {epoch, seq}: last seen here, for unread counts
+  read: store.get("read", {}),
   active: "",
   fallback: false,
 };

@@ -4,7 +4,8 @@
 import { dayKey, dayLabel, sparkPath, splitLinks, timeLabel } from "./util.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const SPARK_KEEP = 30; // values kept per device key per room
+// values kept per device key per room
+const SPARK_KEEP = 30;
 
 export function el(tag, cls, text) {
   const e = document.createElement(tag);
