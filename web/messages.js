@@ -1,9 +1,11 @@
 // One room's list of messages (r.ol): live messages in order below, older
 // history put above with its day lines, the notes that explain the list
-// (the start of the history, an empty room, missed messages), the
-// person's own Wordle letters, read receipts, and dropping the oldest.
+// (the start of the history, an empty room, missed messages, readings
+// shown elsewhere), the person's own Wordle letters, read receipts, and
+// dropping the oldest.
 // Messages are keyed by (epoch, seq), so a replay never shows one twice.
 import { toBottom } from "./log.js";
+import { readingsInChat } from "./prefs.js";
 import { S, peer, same } from "./state.js";
 import { dayKey, seenBy } from "./util.js";
 import { dayItem, el, messageItem, noteItem, tiles } from "./view.js";
@@ -14,14 +16,25 @@ const KEEP = 500;
 const guesses = [];
 const ofEpoch = (r) => `li.msg[data-key^="${CSS.escape(r.epoch + ":")}"]`;
 
-// Puts a live message at the bottom; false if it is shown already.
+// A device's reading (a device's post with data) that this page shows only
+// under Devices (prefs.js). A device's post of text alone stays in the chat.
+export const hidden = (r, m) => m.kind === "device" && !!m.data && !readingsInChat(r.name);
+
+// Puts a live message at the bottom; false if it is shown already. A hidden
+// reading is not put in the list (the first one leaves a note saying where
+// readings are), so readings never push people's messages off the page.
 export function place(r, m) {
   const key = m.epoch + ":" + m.seq;
   if (r.keys.has(key)) return false;
-  r.keys.add(key);
   if (m.seq > r.seq) r.seq = m.seq;
-  if (m.cid) pendingEl(m.room, m.cid)?.remove();
   r.ol.querySelector(".empty")?.remove();
+  if (hidden(r, m)) {
+    if (!r.told) insert(r, noteItem("", "Readings are under Devices (at the top); alerts show here."));
+    r.told = 1;
+    return true;
+  }
+  r.keys.add(key);
+  if (m.cid) pendingEl(m.room, m.cid)?.remove();
   const d = dayKey(m.ts);
   if (d !== r.day) { insert(r, dayItem(m.ts)); r.day = d; }
   insert(r, item(r, m, r.series));
@@ -104,9 +117,10 @@ export function trim(r) {
 // oldest shown; a day line shared with the one below is drawn once.
 export function prepend(r, b) {
   r.oldest = b.oldest;
-  const msgs = b.messages.filter((m) => m.seq < r.first && !r.keys.has(r.epoch + ":" + m.seq));
+  const all = b.messages.filter((m) => m.seq < r.first && !r.keys.has(r.epoch + ":" + m.seq));
   // nothing older is held after all
-  if (!msgs.length) r.oldest = r.first;
+  if (!all.length) r.oldest = r.first;
+  const msgs = all.filter((m) => !hidden(r, m));
   r.ol.querySelector(".start")?.remove();
   let at = top(r), day = 0;
   const items = [], series = new Map();
@@ -118,7 +132,8 @@ export function prepend(r, b) {
   }
   if (at && at.classList.contains("day") && +at.dataset.day === day) { const next = at.nextElementSibling; at.remove(); at = next; }
   for (const x of items) r.ol.insertBefore(x, at);
-  if (msgs.length) r.first = msgs[0].seq;
+  // hidden readings included: the next page is older than them
+  if (all.length) r.first = all[0].seq;
   startMarker(r);
 }
 
