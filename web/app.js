@@ -11,7 +11,7 @@ import { hidden, joinedNotes, pendingEl, place, prepend, renderSeen, systemLine,
 import { enterSends, store, tell, titleBadge, wirePrefs } from "./prefs.js";
 import { S, label, peer, room, same } from "./state.js";
 import { alertOf, counts, dmRoom, mentions, newKey, nickProblem, nickValid, olderRange, roomName, typingLine } from "./util.js";
-import { el, nickButton, pendingItem, refusedItem } from "./view.js";
+import { button, el, nickButton, pendingItem, refusedItem } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
 // messages asked for per step of reading back
@@ -324,9 +324,7 @@ function render() {
 
 function roomButton(r, text, count) {
   const li = el("li");
-  const b = el("button", "room" + (r === S.active ? " active" : ""), text);
-  b.type = "button";
-  b.dataset.room = r;
+  const b = button("room" + (r === S.active ? " active" : ""), text, "room", r);
   if (r === S.active) b.setAttribute("aria-current", "true");
   li.append(b);
   if (count) li.append(el("span", "count", count));

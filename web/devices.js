@@ -6,90 +6,84 @@
 // Everything shown comes from the broker's device store (GET
 // /api/rooms/{room}/devices and .../devices/{name}/series, docs/protocol.md),
 // so it is there right after a reload or a restart of the broker; the
-// room's live messages keep it current. The view takes the chat's place
+// room's live messages keep it current: the values at once, and the store
+// is asked again a few seconds later for the rest. The view takes the chat's place
 // (the chat stays laid out underneath, so its scrolling is kept); the
 // header's Devices button, shown in rooms that have devices, switches.
 import { readingsInChat, setReadingsInChat } from "./prefs.js";
 import { S } from "./state.js";
-import { addReading, ago, alertOf, seriesPaths, tickLabel, timeTicks, valueTicks } from "./util.js";
+import { ago, alertOf, seriesPaths, tickLabel, timeTicks, valueTicks } from "./util.js";
 import { button, el, fmt, spark, svg } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
-// The store's ranges, in ms.
-const SPAN = { "2h": 7200000, "48h": 172800000, "30d": 2592000000 };
+// The store's ranges.
+const SPAN = ["2h", "48h", "30d"];
 let headers = () => ({});
 // The room whose Devices view shows (null: the chat shows); the device
 // whose charts show ("": the tiles); the charts' range (kept from one
-// device to the next); key -> the store's series of the open device.
-let view = null, open = "", range = "2h", charts = {};
+// device to the next); key -> the store's series of the open device; the
+// timer of the next asking of the store.
+let view = null, open = "", range = "2h", charts = {}, soon = 0;
 
-const num = (v) => typeof v === "number" && Number.isFinite(v);
+const num = (v) => Number.isFinite(v);
 const numeric = (d) => Object.keys(d.values).filter((k) => num(d.values[k]));
 const spaced = (k) => k.replace(/\D/, " $&");
 // Values this far apart are joined by the line: a bucket, or three of the
 // device's usual intervals (until then it is not stale: it has not paused).
-const paths = (s, d, x, y) => seriesPaths(s.points, (t) => x(t + s.step_ms / 2), y, Math.max(s.step_ms, 3 * d.interval_ms), s.step_ms / 2);
+const paths = (s, d, x, y) => seriesPaths(s.points, (t) => x(t + s.step_ms / 2), y, Math.max(s.step_ms, 3 * d.interval_ms || 0), s.step_ms / 2);
 
 async function get(path) {
   const res = await fetch("/api/rooms/" + path, { headers: headers(), cache: "no-store" });
-  if (!res.ok) throw new Error("HTTP " + res.status);
+  if (!res.ok) throw res.status;
   return res.json();
 }
 
-const series = (d, k, span) =>
-  get(view.name + "/devices/" + encodeURIComponent(d.name) + "/series?key=" + encodeURIComponent(k) + "&range=" + span);
+// Device names and data keys are of A-Z a-z 0-9 _ - . (docs/protocol.md):
+// safe in a URL as they are.
+const series = (d, k, span) => get(view.name + "/devices/" + d.name + "/series?key=" + k + "&range=" + span);
 
-// The room's devices as the store has them (a newer reading seen here
-// wins); with the view shown, each numeric key's last 2 h too.
+// The room's devices as the store has them; with the view shown, each
+// numeric key's last 2 h too, and the open device's charts.
 export async function loadDevices(r) {
   if (r.dm) return;
-  let b;
-  try { b = await get(r.name + "/devices"); } catch (_) { return; }
-  const devs = new Map();
-  for (const d of b.devices) {
-    const o = r.devs.get(d.name);
-    if (o && o.last_seen > d.last_seen) Object.assign(d, { last_seen: o.last_seen, values: o.values, stale: false });
-    d.spark = o ? o.spark : {};
-    devs.set(d.name, d);
-  }
-  r.devs = devs;
-  if (view === r) {
-    await Promise.all([...devs.values()].flatMap((d) => numeric(d).map((k) =>
-      series(d, k, "2h").then((s) => { d.spark[k] = s; }, () => {}))));
-  }
+  try {
+    const b = await get(r.name + "/devices");
+    await Promise.all(b.devices.map((d) => {
+      d.spark = {};
+      return view === r && Promise.all(numeric(d).map((k) => series(d, k, "2h").then((s) => { d.spark[k] = s; }, () => {})));
+    }));
+    r.devs = new Map(b.devices.map((d) => [d.name, d]));
+  } catch (_) { return; }
   changed(r);
+  if (view === r && open) loadCharts();
 }
 
-// A message of room r: a reading updates its device (and its tile or
-// charts, shown); a live alert, or a device going quiet or coming back,
-// has the store asked again (it knows the watches and stale marks).
+// A message of room r: a reading updates its device's values at once (its
+// tile, or its charts' captions) and, with the view shown, has the store
+// asked again within a few seconds (the sparklines and charts); a live
+// alert, or a device going quiet or coming back, has it asked at once (it
+// knows the watches and stale marks).
 export function deviceMsg(r, m, live) {
   if (alertOf(m)) { if (live) loadDevices(r); return; }
   if (m.kind !== "device" || !m.data) return;
   let d = r.devs.get(m.from);
-  const fresh = !d;
-  if (fresh) r.devs.set(m.from, d = { name: m.from, last_seen: 0, interval_ms: 0, values: {}, watches: [], spark: {} });
+  if (!d) r.devs.set(m.from, d = { name: m.from, values: {}, watches: [], spark: {} });
   if (m.ts < d.last_seen) return;
   Object.assign(d.values, m.data);
   d.last_seen = m.ts;
   d.stale = false;
-  const here = view === r;
-  for (const [k, v] of Object.entries(m.data)) {
-    const s = (d.spark[k] = d.spark[k] || { step_ms: 60000, points: [] });
-    addReading(s.points, s.step_ms, SPAN["2h"], m.ts, v);
-    if (here && open === d.name && charts[k]) addReading(charts[k].points, charts[k].step_ms, SPAN[range], m.ts, v);
-  }
-  const t = here && !open && $("dev-body").querySelector(`[data-dev="${CSS.escape(d.name)}"]`);
-  if (fresh || (here && !open && !t)) changed(r);
-  else if (t) fill(t, d);
-  else if (here && open === d.name) figures(d);
+  if (view === r && !soon) soon = setTimeout(() => { soon = 0; if (view) loadDevices(view); }, 3000);
+  changed(r);
 }
 
-// The room's devices changed: its view, and the header's button if it is
-// the room shown.
+// The room's devices changed: the header's button if it is the room shown,
+// and its view (the open device's charts; or the tiles, the one with the
+// focus keeping it).
 function changed(r) {
-  if (view === r) render();
   if (r.name === S.active) roomShown(r, 1);
+  const d = view === r && open && r.devs.get(open);
+  if (d) figures(d);
+  else if (view === r) render(document.activeElement.dataset.dev);
 }
 
 // Room r is shown (app.js): the button is there if it has devices, and an
@@ -116,19 +110,22 @@ function when(ts) {
   return t;
 }
 
-function render() {
+// The tiles, or the open device's charts; `f`: the device whose tile gets
+// the focus.
+function render(f) {
   const body = $("dev-body"), d = open && view.devs.get(open);
   $("set-readings").checked = readingsInChat(view.name);
   if (!d) {
     open = "";
     const g = el("div", "devs");
-    for (const x of view.devs.values()) g.append(fill(button("", "", "dev", x.name), x));
+    for (const x of [...view.devs.values()].sort((a, b) => a.name.localeCompare(b.name))) g.append(tile(x));
     body.replaceChildren(g);
+    if (f) body.querySelector(`[data-dev="${CSS.escape(f)}"]`)?.focus();
     return;
   }
   const top = el("div", "dev-top"), ranges = el("div", "ranges"), figs = el("div");
   top.append(button("", "‹ All devices", "back"), el("h2", "", d.name), when(d.last_seen));
-  for (const k in SPAN) {
+  for (const k of SPAN) {
     const b = ranges.appendChild(button("", spaced(k), "range", k));
     b.setAttribute("aria-pressed", k === range);
   }
@@ -138,10 +135,9 @@ function render() {
 }
 
 // A tile: the device's name, when it posted, a stale mark, its values (a
-// sparkline by each number), its watches. Filled again in place on each
-// reading, so a tile with the focus keeps it.
-function fill(b, d) {
-  b.className = "dev" + (d.watches.some((w) => w.alert) ? " alert" : "") + (d.stale ? " stale" : "");
+// sparkline by each number), its watches.
+function tile(d) {
+  const b = button("dev" + (d.watches.some((w) => w.alert) ? " alert" : "") + (d.stale ? " stale" : ""), "", "dev", d.name);
   const head = el("span");
   head.append(el("strong", "", d.name), when(d.last_seen));
   if (d.stale) head.append(el("span", "quiet", "went quiet"));
@@ -192,13 +188,11 @@ function figures(d) {
   }), ...Object.entries(d.values).filter(([, v]) => !num(v)).map(([k, v]) => el("p", "", k + ": " + fmt(v))));
 }
 
-// The open device's series at `range`, then its charts drawn.
+// The open device's series at `range`, then its charts drawn again.
 async function loadCharts() {
-  const r = view, d = r.devs.get(open), want = range, now = () => view === r && open === d.name && range === want;
-  charts = {};
-  render();
-  await Promise.all(numeric(d).map((k) => series(d, k, want).catch(() => ({ points: [] })).then((s) => { if (now()) charts[k] = s; })));
-  if (now()) figures(d);
+  const r = view, d = r.devs.get(open), want = range, got = {};
+  await Promise.all(numeric(d).map((k) => series(d, k, want).then((s) => { got[k] = s; }, () => { got[k] = { points: [] }; })));
+  if (view === r && open === d.name && range === want) { charts = got; figures(r.devs.get(open)); }
 }
 
 // `h()`: the headers of an HTTP request (the access token).
@@ -208,15 +202,11 @@ export function wireDevices(h) {
   $("devices").addEventListener("click", (e) => {
     const b = e.target.closest("button"), x = b && b.dataset;
     if (!x || !view) return;
-    if (x.back !== undefined) {
-      const was = open;
-      open = "";
-      render();
-      $("dev-body").querySelector(`[data-dev="${CSS.escape(was)}"]`).focus();
-      return;
-    }
+    if (x.back !== undefined) { const was = open; open = ""; render(was); return; }
     if (x.dev) open = x.dev;
     if (x.range) range = x.range;
+    charts = {};
+    render();
     loadCharts();
     $("dev-body").querySelector(x.range ? `[data-range="${range}"]` : "button").focus();
   });
@@ -225,7 +215,6 @@ export function wireDevices(h) {
     if (e.target.checked) return;
     for (const li of view.ol.querySelectorAll("li.device")) if (li.querySelector(".readings")) { view.keys.delete(li.dataset.key); li.remove(); }
   });
-  addEventListener("resize", () => view && open && figures(view.devs.get(open)));
   setInterval(() => {
     if (view && !document.hidden) for (const t of $("devices").querySelectorAll("time")) t.textContent = ago(Date.now() - t.dataset.ts);
   }, 1000);

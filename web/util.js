@@ -195,29 +195,6 @@ export function ago(ms) {
     : s < 86400 ? Math.floor(s / 3600) + " h ago" : Math.floor(s / 86400) + " d ago";
 }
 
-// A live reading `v` at `ts` folded into a series of buckets [[ts, min, avg,
-// max]...] `step` ms wide (the store's series: a gap is [ts, null, null,
-// null]). It goes into its bucket (the average as a running mean of what
-// was added here); a newer bucket is appended, gaps before it as gaps, and
-// the oldest go so the series spans at most `span` ms. A reading older than
-// the series, or not a finite number, changes nothing.
-export function addReading(points, step, span, ts, v) {
-  if (!Number.isFinite(v) || !(step > 0)) return points;
-  if (!points.length) points.push([ts - (ts % step), null, null, null]);
-  const n = Math.max(1, Math.round(span / step)), len = points.length;
-  const i = Math.floor((ts - points[0][0]) / step);
-  if (i < 0) return points;
-  for (let k = Math.max(len, i - n + 1); k <= i; k++) points.push([points[0][0] + k * step, null, null, null]);
-  if (points.length > n) points.splice(0, points.length - n);
-  const p = i < len ? points[i] : points[points.length - 1];
-  if (p[2] === null) { p[1] = p[2] = p[3] = v; p[4] = 1; return points; }
-  p[1] = Math.min(p[1], v);
-  p[3] = Math.max(p[3], v);
-  p[4] = (p[4] || 1) + 1;
-  p[2] += (v - p[2]) / p[4];
-  return points;
-}
-
 // The SVG paths of a series [[ts, min, avg, max]...] drawn by x(ts) and
 // y(v): `line` through the averages, `band` between the minima and maxima.
 // Both break where the next value is more than `join` ms later, so a gap
@@ -247,7 +224,7 @@ export function seriesPaths(points, x, y, join, half) {
 // or below `lo` to at or above `hi`: a chart's value axis. Equal ends are
 // widened around their value; no finite range, no ticks.
 export function valueTicks(lo, hi, n) {
-  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi < lo || !(n >= 1)) return [];
+  if (!(n >= 1 && hi - lo >= 0 && hi - lo < Infinity)) return [];
   if (hi === lo) { const d = Math.abs(lo) / 10 || 1; lo -= d; hi += d; }
   const raw = (hi - lo) / n, p = 10 ** Math.floor(Math.log10(raw)), f = raw / p;
   const step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;

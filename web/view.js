@@ -43,9 +43,7 @@ export function richText(text) {
 // (message, mention); one's own is plain text.
 export function nickButton(nick, me) {
   if (nick.toLowerCase() === me.toLowerCase()) return el("span", "nick", nick);
-  const b = el("button", "nick", nick);
-  b.type = "button";
-  b.dataset.nick = nick;
+  const b = button("nick", nick, "nick", nick);
   b.setAttribute("aria-controls", "nick-menu");
   b.setAttribute("aria-expanded", "false");
   return b;
@@ -153,10 +151,7 @@ export function pendingItem(text, me, cid) {
 export function refusedItem(li, why) {
   li.classList.replace("pending", "failed");
   li.querySelector(".note").textContent = "not sent: " + why;
-  const b = el("button", "link", "Dismiss");
-  b.type = "button";
-  b.dataset.dismiss = "";
-  li.querySelector(".meta").append(b);
+  li.querySelector(".meta").append(button("link", "Dismiss", "dismiss"));
 }
 
 export function dayItem(ts) {

@@ -1,15 +1,14 @@
 // Unit tests of the Devices view's pure parts (web/util.js) under Node's own
-// test runner: what counts as unread and as an alert, "12 s ago", live
-// readings folded into the store's series, series drawn as SVG paths with
-// gaps and bands, and the chart axes (round values; times in the viewer's
-// zone, DST included). node --test tests/web/test_devices.mjs (ctest web_devices).
+// test runner: what counts as unread and as an alert, "12 s ago", the
+// store's series drawn as SVG paths with gaps and bands, and the chart axes
+// (round values; times in the viewer's zone, DST included). node --test tests/web/test_devices.mjs (ctest web_devices).
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
 // The time axis is local time: run it in zones that show the difference (a
 // 45-minute offset, a DST change). Node reads TZ again when it is set.
 process.env.TZ = "Asia/Kathmandu";
-const { addReading, ago, alertOf, counts, seriesPaths, tickLabel, timeTicks, valueTicks } = await import("../../web/util.js");
+const { ago, alertOf, counts, seriesPaths, tickLabel, timeTicks, valueTicks } = await import("../../web/util.js");
 
 const MIN = 60000, H = 3600000, DAY = 86400000;
 
@@ -43,63 +42,6 @@ test("ago: seconds, minutes, hours, days; a clock ahead says now", () => {
   const cases = [[0, "now"], [999, "now"], [-5000, "now"], [1000, "1 s ago"], [12000, "12 s ago"], [59999, "59 s ago"],
     [MIN, "1 min ago"], [H - 1, "59 min ago"], [H, "1 h ago"], [DAY - 1, "23 h ago"], [DAY, "1 d ago"], [45 * DAY, "45 d ago"]];
   for (const [ms, want] of cases) assert.equal(ago(ms), want, String(ms));
-});
-
-test("a live reading goes into its bucket: min, max and a running average", () => {
-  const t0 = 1764684000000;
-  const s = [[t0, 20, 21, 22], [t0 + MIN, 19, 19.5, 20]];
-  addReading(s, MIN, 2 * H, t0 + MIN + 30000, 23);
-  assert.deepEqual(s[1].slice(0, 4), [t0 + MIN, 19, 21.25, 23]);
-  addReading(s, MIN, 2 * H, t0 + MIN + 59999, 18);
-  assert.deepEqual(s[1].slice(0, 4), [t0 + MIN, 18, (19.5 + 23 + 18) / 3, 23]);
-  assert.equal(s.length, 2);
-  // Into a gap in the middle: the bucket gets the value.
-  const g = [[t0, 1, 1, 1], [t0 + MIN, null, null, null], [t0 + 2 * MIN, 3, 3, 3]];
-  addReading(g, MIN, 2 * H, t0 + MIN + 1, 2);
-  assert.deepEqual(g.map((p) => p.slice(0, 4)), [[t0, 1, 1, 1], [t0 + MIN, 2, 2, 2], [t0 + 2 * MIN, 3, 3, 3]]);
-});
-
-test("a newer bucket is appended with gaps before it, and the series keeps its span", () => {
-  const t0 = 1764684000000;
-  const full = Array.from({ length: 120 }, (_, i) => [t0 + i * MIN, i, i, i]);
-  addReading(full, MIN, 2 * H, t0 + 120 * MIN + 5, 7);
-  assert.equal(full.length, 120, "2 h of 1-minute buckets stay 120");
-  assert.deepEqual(full[0], [t0 + MIN, 1, 1, 1]);
-  assert.deepEqual(full[119].slice(0, 4), [t0 + 120 * MIN, 7, 7, 7]);
-  addReading(full, MIN, 2 * H, t0 + 123 * MIN, 9);
-  assert.deepEqual(full.slice(-4).map((p) => p.slice(0, 4)),
-    [[t0 + 120 * MIN, 7, 7, 7], [t0 + 121 * MIN, null, null, null], [t0 + 122 * MIN, null, null, null], [t0 + 123 * MIN, 9, 9, 9]]);
-  assert.equal(full.length, 120);
-  assert.ok(full.every((p, i) => i === 0 || p[0] - full[i - 1][0] === MIN), "buckets stay one step apart");
-  // A day later: every bucket is a gap but the newest.
-  addReading(full, MIN, 2 * H, t0 + 123 * MIN + DAY, 5);
-  assert.equal(full.length, 120);
-  assert.deepEqual(full[119].slice(0, 4), [t0 + 123 * MIN + DAY, 5, 5, 5]);
-  assert.ok(full.slice(0, 119).every((p) => p[2] === null));
-  assert.ok(full.every((p, i) => i === 0 || p[0] - full[i - 1][0] === MIN));
-});
-
-test("a short series grows up to its span; an empty one starts at the reading's bucket", () => {
-  const s = [];
-  addReading(s, MIN, 3 * MIN, 1764684012345, 4);
-  assert.deepEqual(s, [[1764684000000, 4, 4, 4, 1]]);
-  addReading(s, MIN, 3 * MIN, 1764684000000 + 2 * MIN, 5);
-  assert.deepEqual(s.map((p) => p[2]), [4, null, 5]);
-  addReading(s, MIN, 3 * MIN, 1764684000000 + 3 * MIN, 6);
-  assert.deepEqual(s.map((p) => p[2]), [null, 5, 6]);
-});
-
-test("a reading older than the series, or not a number, changes nothing", () => {
-  const t0 = 1764684000000;
-  const s = [[t0, 1, 1, 1], [t0 + MIN, 2, 2, 2]];
-  const copy = JSON.stringify(s);
-  addReading(s, MIN, 2 * H, t0 - 1, 5);
-  for (const v of [NaN, Infinity, -Infinity, "21", null, undefined, true]) addReading(s, MIN, 2 * H, t0 + MIN, v);
-  addReading(s, 0, 2 * H, t0 + MIN, 5);
-  assert.equal(JSON.stringify(s), copy);
-  const empty = [];
-  addReading(empty, MIN, 2 * H, t0, "open");
-  assert.deepEqual(empty, []);
 });
 
 // x: ms -> px (one px a minute); y: value -> px (value as is).
