@@ -6,8 +6,11 @@
 #   make                          release binary at build/host/roost
 #   make run [ARGS="--flags"]     build and run the broker (data in roost-data/)
 #   make test                     ASan+UBSan build, every test through ctest
-#   make cross TARGET=aarch64     build/aarch64/roost (also armhf, riscv64)
+#   make cross TARGET=aarch64     build/aarch64/roost (also armhf, riscv64, armv6)
 #   make cross-test TARGET=...    that build's unit tests under qemu-user
+#   make deb TARGET=...           build/<target>/roost_<version>_<arch>.deb (TARGET also host)
+#   make package-test             every .deb built and checked: lintian, a real install,
+#                                 the ARMv6 and aarch64 binaries under qemu (docs/packaging.md)
 #   make bench                    benchmarks: core costs, Roost vs Node ws/Socket.IO/mosquitto, fsync policies (build/bench/)
 #   make bench-full               the long comparison (rooms of 10/100/1,000, 10,000 idle connections)
 #   make bench-loop               poll() vs libuv event loop at 0-9,000 idle connections
@@ -22,7 +25,7 @@
 # build/asan-poll, build/aarch64-poll, ...).
 
 TARGET ?= aarch64
-CROSS_TARGETS := aarch64 armhf riscv64
+CROSS_TARGETS := aarch64 armhf riscv64 armv6
 BUILD := build
 ARGS ?=
 ROOT := $(abspath .)
@@ -34,30 +37,79 @@ endif
 # V: the variant's suffix for dependency prefixes and build directories.
 V := $(if $(filter ON,$(ROOST_WITH_LIBUV)),,-poll)
 
+# Release binaries run on glibc 2.31 and later: built against Debian
+# bullseye's glibc (a sysroot per Debian architecture, cmake/sysroot.lock,
+# fetched into build/sysroots/), libstdc++ linked in (cross/glibc-floor.cmake).
+# armv6 is static instead (cross/armv6.cmake). The host's release build gets
+# the floor on amd64 and arm64 hosts; ROOST_GLIBC_FLOOR=OFF builds every
+# target against the machine's own glibc (not for release). Why: docs/building.md.
+ROOST_GLIBC_FLOOR ?= ON
+ifeq ($(filter ON OFF,$(ROOST_GLIBC_FLOOR)),)
+$(error ROOST_GLIBC_FLOOR must be ON or OFF)
+endif
+HOST_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo unknown)
+floor = $(if $(filter ON,$(ROOST_GLIBC_FLOOR)),$(1))
+sysroot_host := $(call floor,$(filter amd64 arm64,$(HOST_ARCH)))
+sysroot_aarch64 := $(call floor,arm64)
+sysroot_armhf := $(call floor,armhf)
+sysroot_riscv64 := $(call floor,riscv64)
+sysroot_armv6 :=
+# The Debian architecture of each target's package: armv6 is Raspberry Pi OS's armhf.
+debarch_host := $(HOST_ARCH)
+debarch_aarch64 := arm64
+debarch_armhf := armhf
+debarch_riscv64 := riscv64
+debarch_armv6 := armhf
+
 ALL_TARGETS := host $(CROSS_TARGETS)
-.PHONY: all run test cross cross-test clean distclean check-target bench bench-loop fuzz tls-scan \
-        $(addprefix deps-,$(ALL_TARGETS)) $(addprefix packages-,$(ALL_TARGETS))
+.PHONY: all run test cross cross-test deb package-test clean distclean check-target check-deb-target \
+        bench bench-loop fuzz tls-scan $(addprefix deps-,$(ALL_TARGETS)) $(addprefix packages-,$(ALL_TARGETS)) \
+        $(addprefix sysroot-,$(ALL_TARGETS))
 .DEFAULT_GOAL := all
 
-toolchain = $(if $(filter host,$(1)),,-DCMAKE_TOOLCHAIN_FILE=$(ROOT)/cross/$(1).cmake -DROOST_DEPS_PREFIX=$(ROOT)/$(BUILD)/deps/$(1)$(V))
+sysroot_args = $(if $(sysroot_$(1)),-DROOST_SYSROOT=$(ROOT)/$(BUILD)/sysroots/$(sysroot_$(1)))
+# toolchain(target): the CMake arguments of the target's release build and dependencies.
+toolchain = $(if $(filter host,$(1)),$(if $(sysroot_host),-DCMAKE_TOOLCHAIN_FILE=$(ROOT)/cross/host.cmake $(call sysroot_args,host)),-DCMAKE_TOOLCHAIN_FILE=$(ROOT)/cross/$(1).cmake -DROOST_DEPS_PREFIX=$(ROOT)/$(BUILD)/deps/$(1)$(V) $(call sysroot_args,$(1)))
+# build_toolchain(build dir, target): only build/host among the host's builds
+# gets the floor; ASan, benchmark and fuzz builds use the machine's glibc.
+build_toolchain = $(if $(filter host,$(2)),$(if $(filter host,$(1)),$(call toolchain,host)),$(call toolchain,$(2)))
+
+# fresh_if_changed(dir, target, toolchain args, more dirs): CMake keeps a
+# build tree's first toolchain and flags whatever it is told later, so a tree
+# configured with other toolchain arguments or toolchain files (e.g. from
+# before the glibc floor) is removed, with the dirs it built (a dependency
+# prefix), and made again.
+toolchain_sum = $(shell cat cross/$(1).cmake cross/toolchain-common.cmake cross/glibc-floor.cmake 2>/dev/null | cksum)
+stamp = $(if $(strip $(2)),$(strip $(2)) $(call toolchain_sum,$(1)))
+define fresh_if_changed
+	@if [ -f $(1)/CMakeCache.txt ] && [ "$$(cat $(1)/.roost-toolchain 2>/dev/null)" != "$(call stamp,$(2),$(3))" ]; then \
+	    echo "$(1): toolchain changed: configuring it afresh"; rm -rf $(1) $(4); fi
+	@mkdir -p $(1) && echo "$(call stamp,$(2),$(3))" >$(1)/.roost-toolchain
+endef
 
 $(addprefix packages-,$(ALL_TARGETS)): packages-%:
 	@cmake/install-packages.sh host $(if $(filter host,$*),,$*)
 
+$(addprefix sysroot-,$(ALL_TARGETS)): sysroot-%: packages-%
+	@$(if $(sysroot_$*),cmake/fetch-sysroot.sh $(sysroot_$*) $(BUILD)/sources $(BUILD)/sysroots/$(sysroot_$*),:)
+
 # deps-<target>: the pinned dependencies, built once per target (and variant).
-$(addprefix deps-,$(ALL_TARGETS)): deps-%: packages-%
+$(addprefix deps-,$(ALL_TARGETS)): deps-%: sysroot-%
 	@cmake/fetch-sources.sh $(BUILD)/sources $(if $(V),,libuv)
+	$(call fresh_if_changed,$(BUILD)/deps-build/$*$(V),$*,$(call toolchain,$*),$(BUILD)/deps/$*$(V))
 	@cmake -S cmake/deps -B $(BUILD)/deps-build/$*$(V) $(CMAKE_GEN) \
 	    -DROOST_SOURCES_DIR=$(ROOT)/$(BUILD)/sources -DROOST_WITH_LIBUV=$(ROOST_WITH_LIBUV) \
 	    -DCMAKE_INSTALL_PREFIX=$(ROOT)/$(BUILD)/deps/$*$(V) $(call toolchain,$*) >/dev/null
 	@cmake --build $(BUILD)/deps-build/$*$(V)
 
-# roost_build(build dir, deps target, extra cmake args); both get the variant's suffix.
+# roost_build(build dir, deps target, extra cmake args[, build target]); both
+# dirs get the variant's suffix.
 define roost_build
+	$(call fresh_if_changed,$(BUILD)/$(1)$(V),$(2),$(call build_toolchain,$(1),$(2)))
 	@cmake -S . -B $(BUILD)/$(1)$(V) $(CMAKE_GEN) \
-	    -DCMAKE_PREFIX_PATH=$(ROOT)/$(BUILD)/deps/$(2)$(V) $(call toolchain,$(2)) \
+	    -DCMAKE_PREFIX_PATH=$(ROOT)/$(BUILD)/deps/$(2)$(V) $(call build_toolchain,$(1),$(2)) \
 	    -DROOST_WITH_LIBUV=$(ROOST_WITH_LIBUV) $(3) >/dev/null
-	@cmake --build $(BUILD)/$(1)$(V)
+	@cmake --build $(BUILD)/$(1)$(V) $(if $(4),--target $(4))
 endef
 
 all: deps-host
@@ -87,6 +139,30 @@ cross: check-target
 
 cross-test: cross
 	cd $(BUILD)/$(TARGET)$(V) && ctest --output-on-failure -L unit
+
+# make deb TARGET=<host|aarch64|armhf|riscv64|armv6>: the target's release
+# binary as build/<target>/roost_<version>_<debarch>.deb (packaging/).
+VERSION := $(shell sed -n 's/^\#define ROOST_VERSION "\(.*\)"/\1/p' broker/version.h)
+check-deb-target:
+	@case " $(ALL_TARGETS) " in *" $(TARGET) "*) ;; \
+	  *) echo "TARGET must be one of: $(ALL_TARGETS)" >&2; exit 2 ;; esac
+
+deb: check-deb-target
+	@cmake/install-packages.sh deb
+	@$(MAKE) --no-print-directory deps-$(TARGET)
+	$(call roost_build,$(TARGET),$(TARGET),-DCMAKE_BUILD_TYPE=Release -DROOST_BUILD_TESTS=$(if $(filter host,$(TARGET)),OFF,ON),roost)
+	@packaging/build-deb.sh $(BUILD)/$(TARGET)$(V)/roost $(debarch_$(TARGET)) $(VERSION) $(BUILD)/$(TARGET)$(V)
+
+# make package-test: every target's .deb, then tests/package/run.sh (lintian,
+# the unit's sandbox score, a real install, upgrade and purge on this machine
+# as root, the glibc ceiling, the armv6 and aarch64 packages' binaries under
+# qemu with their unit tests). Several minutes; .ci/run runs it.
+package-test:
+	@cmake/install-packages.sh package-test test
+	@for t in $(ALL_TARGETS); do $(MAKE) --no-print-directory deb TARGET=$$t || exit 1; done
+	@$(MAKE) --no-print-directory cross-test TARGET=armv6
+	@$(MAKE) --no-print-directory cross-test TARGET=aarch64
+	tests/package/run.sh $(BUILD) $(VERSION) $(foreach t,$(ALL_TARGETS),$(t)=$(BUILD)/$(t)$(V)/roost_$(VERSION)_$(debarch_$(t)).deb)
 
 # make bench: the core's costs, then Roost side by side with Node ws,
 # Socket.IO and mosquitto under roost-bench (a few minutes; bench-full: the

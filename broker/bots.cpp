@@ -218,7 +218,7 @@ void CommandAccess::answer_private(Ctx& c, std::string_view text, std::string_vi
     }
     // The ack names where the answer was stored: the DM room with the bot.
     JsonWriter w(b.encode_.data(), b.encode_.size());
-    encode_ack(w, c.cid, b.rooms_[ri].name.view(), b.rooms_[ri].ring->head());
+    encode_ack(w, c.cid, b.rooms_[ri].name.view(), b.rooms_[ri].history->head());
     b.reply(c.si, {b.encode_.data(), w.size()});
 }
 

@@ -30,8 +30,8 @@ void Broker::bridge_enable(std::string_view origin, const std::vector<std::strin
         // Where the journal says the link had got to in this history; else
         // from now on (what the room held before the bridge is not sent).
         const bool kept = r.used && m.room == r.name.view() && std::memcmp(m.epoch, r.epoch, kEpochLen) == 0 &&
-                          m.next <= r.ring->head() + 1;
-        bridge_cursor_[ri] = kept ? m.next : r.used ? r.ring->head() + 1 : 1;
+                          m.next <= r.history->head() + 1;
+        bridge_cursor_[ri] = kept ? m.next : r.used ? r.history->head() + 1 : 1;
     }
     bridge_seen_.assign(rooms_.size() * std::size_t{kBridgeOrigins}, BridgeSeen{});
     bridge_buf_.assign(encode_.size() + 128, '\0');
@@ -53,17 +53,17 @@ bool Broker::bridged(std::uint32_t ri) const {
 bool Broker::bridge_next(BridgeOut& out) {
     for (std::uint32_t ri = 0; ri < rooms_.size(); ++ri) {
         if (!bridged(ri)) continue;
-        RoomRing& ring = *rooms_[ri].ring;
+        const RoomHistory& hist = *rooms_[ri].history;
         std::uint64_t& next = bridge_cursor_[ri];
-        if (next < ring.oldest()) {
-            stats_.bridge_missed += ring.oldest() - next;
-            next = ring.oldest();
+        if (next < hist.oldest()) {
+            stats_.bridge_missed += hist.oldest() - next; // at most: some of those seqs were readings
+            next = hist.oldest();
         }
-        for (; next <= ring.head(); ++next) {
-            const EntryMeta* meta = ring.meta(next);
+        for (next = hist.next(next); next <= hist.head(); next = hist.next(next + 1)) {
+            const EntryMeta* meta = hist.meta(next);
             const char* data = nullptr;
             std::uint32_t len = 0;
-            if (meta == nullptr || meta->remote || !ring.get(next, data, len)) continue;
+            if (meta == nullptr || meta->remote || !hist.get(next, data, len)) continue;
             const std::string_view msg(data, len);
             if (msg.substr(0, kMsgPrefix.size()) != kMsgPrefix) continue;
             // {"type":"msg","origin":"ME","oepoch":"E", + the rest of the stored msg

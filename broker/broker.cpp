@@ -26,10 +26,14 @@ Broker::Broker(const CoreLimits& limits, Clock& clock, Random& random, Transport
     const CoreLimits& L = limits_;
     rooms_.resize(L.max_rooms);
     rings_.reserve(L.max_rooms);
+    device_rings_.reserve(L.max_rooms);
+    histories_.reserve(L.max_rooms);
     reads_.resize(std::size_t{L.max_rooms} * L.reads_per_room);
     for (std::uint32_t i = 0; i < L.max_rooms; ++i) {
         rings_.push_back(std::make_unique<RoomRing>(L.ring_msgs, L.ring_bytes, L.headroom));
-        rooms_[i].ring = rings_.back().get();
+        device_rings_.push_back(std::make_unique<RoomRing>(L.device_ring_msgs, device_ring_size(L), L.headroom));
+        histories_.push_back(std::make_unique<RoomHistory>(*rings_.back(), *device_rings_.back()));
+        rooms_[i].history = histories_.back().get();
         rooms_[i].reads = &reads_[std::size_t{i} * L.reads_per_room];
     }
     sessions_.resize(L.max_sessions);
@@ -371,7 +375,7 @@ void Broker::on_read(std::uint32_t si, const Command& c) {
         return;
     }
     Room& r = rooms_[ri];
-    if (c.seq > r.ring->head()) {
+    if (c.seq > r.history->head()) {
         client_error(si, Errc::bad_request, "seq: beyond the room's head", "read");
         return;
     }

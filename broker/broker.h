@@ -101,10 +101,13 @@ public:
     // nothing) for an index or value out of range.
     // Room slot `ri` becomes `name` with history `epoch` and no messages.
     bool restore_room(std::uint32_t ri, std::string_view name, std::string_view epoch);
-    // Appends message `seq` to room `ri`; seqs must ascend. A gap (records
-    // lost to damage) is filled with one `system` message per missing seq
-    // saying so, unless the gap is wider than the ring.
-    bool restore_message(std::uint32_t ri, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json);
+    // Appends message `seq` of class `cls` to room `ri`; seqs must ascend.
+    // When `gap_is_loss`, a gap before it (records lost to damage) is filled
+    // with one `system` message per missing seq saying so, unless the gap is
+    // wider than the people's ring; otherwise the missing seqs were readings
+    // the device ring let go, and stay missing.
+    bool restore_message(std::uint32_t ri, HistoryClass cls, std::uint64_t seq, const EntryMeta& meta,
+                         std::string_view msg_json, bool gap_is_loss = true);
     bool restore_key(std::uint32_t ni, std::string_view display, std::string_view key);
     bool restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq);
     // A bot record (broker/bots.h): `bytes` as Journal::bot_saved() got them.
@@ -266,7 +269,9 @@ private:
     TimerHandler timer_handlers_[kTimerKinds] = {};
 
     std::vector<Room> rooms_;
-    std::vector<std::unique_ptr<RoomRing>> rings_;
+    std::vector<std::unique_ptr<RoomRing>> rings_;        // people's, per room slot
+    std::vector<std::unique_ptr<RoomRing>> device_rings_; // the devices', per room slot
+    std::vector<std::unique_ptr<RoomHistory>> histories_;
     std::vector<ReadMark> reads_;
     std::vector<Session> sessions_;
     ZeroTable<Subscription> subs_;

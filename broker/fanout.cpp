@@ -98,7 +98,7 @@ void Broker::cull(std::uint32_t si, CloseCode code, const char* reason) {
     for (std::uint32_t k = 0; k < limits_.rooms_per_session; ++k) {
         Subscription& x = subs_[s.first_sub + k];
         if (x.used) {
-            x.next_seq = rooms_[x.room].ring->head() + 1;
+            x.next_seq = rooms_[x.room].history->head() + 1;
             x.joined_pending = false;
         }
     }
@@ -128,13 +128,15 @@ void Broker::shut(SessionId id, CloseCode code, const char* reason) {
 }
 
 void Broker::after_append(std::uint32_t ri) {
-    const RoomRing& ring = *rooms_[ri].ring;
+    // A cursor below oldest() missed a message of people that the ring
+    // dropped; readings that left the device ring are skipped, not missed.
+    const RoomHistory& hist = *rooms_[ri].history;
     for (std::uint32_t k = rooms_[ri].first_sub; k != kNone; k = subs_[k].next) {
         const std::uint32_t si = subs_[k].session;
         if (sessions_[si].state != SessionState::ready) {
             continue;
         }
-        if (subs_[k].next_seq < ring.oldest()) {
+        if (subs_[k].next_seq < hist.oldest()) {
             ++stats_.culled_slow;
             cull(si, CloseCode::slow_consumer, "slow consumer: fell behind the ring; reconnect with since");
         } else {
@@ -152,8 +154,7 @@ std::uint32_t Broker::pending_msgs(std::uint32_t si, std::uint32_t cap) const {
     for (std::uint32_t k = 0; k < limits_.rooms_per_session && n < cap; ++k) {
         const Subscription& x = subs_[s.first_sub + k];
         if (x.used) {
-            const std::uint64_t head = rooms_[x.room].ring->head();
-            n += head >= x.next_seq ? head - x.next_seq + 1 : 0;
+            n += rooms_[x.room].history->count_from(x.next_seq, cap);
         }
     }
     return static_cast<std::uint32_t>(n < cap ? n : cap);
@@ -255,13 +256,16 @@ bool Broker::next_frame(SessionId id, Frame& out) {
     if (!s.welcome_pending && !joined_any && s.control_events == 0 && pending_msgs(si, 2) == 1) {
         for (std::uint32_t k = 0; k < L.rooms_per_session; ++k) {
             Subscription& x = subs_[s.first_sub + k];
-            if (x.used && x.next_seq <= rooms_[x.room].ring->head()) {
+            if (!x.used) continue;
+            const RoomHistory& hist = *rooms_[x.room].history;
+            const std::uint64_t seq = hist.next(x.next_seq);
+            if (seq <= hist.head()) {
                 const char* data = nullptr;
                 std::uint32_t len = 0;
-                if (!rooms_[x.room].ring->get(x.next_seq, data, len)) {
+                if (!hist.get(seq, data, len)) {
                     return false;
                 }
-                ++x.next_seq;
+                x.next_seq = seq + 1;
                 out = Frame{const_cast<char*>(data), len};
                 ++stats_.frames_out;
                 ++stats_.deliveries;
@@ -309,7 +313,7 @@ bool Broker::next_frame(SessionId id, Frame& out) {
             w.key("members");
             w.uint(r.members);
             w.key("head");
-            w.uint(r.ring->head());
+            w.uint(r.history->head());
             w.end_object();
         }
         w.end_array();
@@ -347,9 +351,9 @@ bool Broker::next_frame(SessionId id, Frame& out) {
         w.key("epoch");
         w.string(std::string_view(r.epoch, kEpochLen));
         w.key("head");
-        w.uint(r.ring->head());
+        w.uint(r.history->head());
         w.key("oldest");
-        w.uint(r.ring->oldest());
+        w.uint(r.history->oldest());
         w.key("members");
         w.begin_array();
         for (std::uint32_t k = r.first_sub; k != kNone; k = subs_[k].next) {
@@ -409,11 +413,14 @@ bool Broker::next_frame(SessionId id, Frame& out) {
             more = false;
             for (std::uint32_t j = 0; j < L.rooms_per_session; ++j) {
                 Subscription& x = subs_[s.first_sub + (s.rr + j) % L.rooms_per_session];
-                if (!x.used || x.joined_pending || x.next_seq > rooms_[x.room].ring->head()) continue;
+                if (!x.used || x.joined_pending) continue;
+                const RoomHistory& hist = *rooms_[x.room].history;
+                const std::uint64_t seq = hist.next(x.next_seq);
+                if (seq > hist.head()) continue;
                 const char* data = nullptr;
                 std::uint32_t len = 0;
-                if (!rooms_[x.room].ring->get(x.next_seq, data, len) || !p.add(data, len)) continue;
-                ++x.next_seq;
+                if (!hist.get(seq, data, len) || !p.add(data, len)) continue;
+                x.next_seq = seq + 1;
                 ++delivered;
                 more = true;
             }

@@ -14,6 +14,7 @@
 #pragma once
 
 #include "broker/error.h"
+#include "broker/history.h"
 #include "broker/ring.h"
 
 #include <cstdint>
@@ -26,9 +27,11 @@ public:
     virtual ~Journal() = default;
     // Room slot `room` starts the history `epoch` under `name` (lower case).
     [[nodiscard]] virtual Errc room_started(std::uint32_t room, std::string_view name, std::string_view epoch) = 0;
-    // Message `seq` of room slot `room`: its meta and the `msg` event bytes.
-    [[nodiscard]] virtual Errc appended(std::uint32_t room, std::uint64_t seq, const EntryMeta& meta,
-                                        std::string_view msg_json) = 0;
+    // Message `seq` of room slot `room`, of class `cls` (people's history or
+    // the room's device readings, see broker/history.h): its meta and the
+    // `msg` event bytes.
+    [[nodiscard]] virtual Errc appended(std::uint32_t room, HistoryClass cls, std::uint64_t seq,
+                                        const EntryMeta& meta, std::string_view msg_json) = 0;
     // Nick table entry `nick` is owned by `key` (display form `display`).
     virtual void key_set(std::uint32_t nick, std::string_view display, std::string_view key) = 0;
     // Read mark `mark` of room slot `room`: `nick` has read up to `seq`.

@@ -15,6 +15,8 @@ struct CoreLimits {
     std::uint32_t max_rooms = 64;          // rooms, direct-message rooms included
     std::uint32_t ring_msgs = 256;         // messages a room holds...
     std::uint32_t ring_bytes = 64 * 1024;  // ...or bytes of encoded events, whichever fills first
+    std::uint32_t device_ring_msgs = 64;   // device readings a room keeps for replay (RoomHistory)...
+    std::uint32_t device_ring_bytes = 0;   // ...or bytes, whichever fills first; 0: device_ring_size()
     std::uint32_t max_sessions = 256;      // concurrent WebSocket sessions
     std::uint32_t max_nicks = 512;         // nicks known (online, or owning a key)
     std::uint32_t rooms_per_session = 16;  // rooms one session may be joined to

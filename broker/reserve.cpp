@@ -23,6 +23,12 @@ u64 max_event_bytes(const CoreLimits& l) {
            u64{l.max_cid} * 6 + 512;
 }
 
+std::uint32_t device_ring_size(const CoreLimits& l) {
+    if (l.device_ring_bytes != 0) return l.device_ring_bytes;
+    const u64 one = max_event_bytes(l) + l.headroom + 64;
+    return static_cast<std::uint32_t>(one > 32 * 1024 ? one : 32 * 1024);
+}
+
 u64 welcome_max_bytes(const CoreLimits& l) {
     // 512: type, nick, server and the limits object. Per room at most
     // {"room":"<32>","members":<10>,"head":<20>}, (names need no escaping).
@@ -53,6 +59,9 @@ std::vector<ReservePart> core_reserve(const CoreLimits& l) {
     std::vector<ReservePart> parts = {
         {"max_rooms x ring_bytes (the rooms' rings)",
          u64{l.max_rooms} * (RoomRing::reserved_bytes(l.ring_msgs, l.ring_bytes, l.headroom) + sizeof(Room))},
+        {"max_rooms x device_ring_bytes (the rooms' device rings)",
+         u64{l.max_rooms} * (RoomRing::reserved_bytes(l.device_ring_msgs, device_ring_size(l), l.headroom) +
+                             sizeof(RoomHistory))},
         {"max_sessions x rooms_per_session (subscriptions)",
          u64{l.max_sessions} * l.rooms_per_session * sizeof(Subscription)},
         {"max_sessions x control_bytes", u64{l.max_sessions} * (u64{l.control_bytes} + sizeof(Session))},

@@ -18,6 +18,10 @@ namespace roost {
 // The largest one encoded event (a msg with max_text and max_data).
 [[nodiscard]] std::uint64_t max_event_bytes(const CoreLimits& l);
 
+// The bytes of a room's device ring: device_ring_bytes, or when that is 0
+// (the default) 32 KiB, raised to hold one largest message.
+[[nodiscard]] std::uint32_t device_ring_size(const CoreLimits& l);
+
 // The largest `welcome` (every room listed) and `joined` (every nick a
 // member, every read mark) the limits allow.
 [[nodiscard]] std::uint64_t welcome_max_bytes(const CoreLimits& l);

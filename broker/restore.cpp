@@ -27,26 +27,28 @@ bool Broker::restore_room(std::uint32_t ri, std::string_view name, std::string_v
     return true;
 }
 
-bool Broker::restore_message(std::uint32_t ri, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json) {
-    if (ri >= rooms_.size() || !rooms_[ri].used || msg_json.empty() || seq <= rooms_[ri].ring->head()) {
+bool Broker::restore_message(std::uint32_t ri, HistoryClass cls, std::uint64_t seq, const EntryMeta& meta,
+                             std::string_view msg_json, bool gap_is_loss) {
+    if (ri >= rooms_.size() || !rooms_[ri].used || msg_json.empty() || seq <= rooms_[ri].history->head()) {
         return false;
     }
     Room& r = rooms_[ri];
-    RoomRing& ring = *r.ring;
-    if (ring.head() == 0 || seq - ring.head() > ring.slots()) {
-        ring.reset_to(seq - 1); // the first message, or a gap wider than the ring
+    RoomHistory& hist = *r.history;
+    if (hist.count() == 0 || seq - hist.head() > hist.people().slots()) {
+        hist.reset_to(seq - 1); // the first message, or a gap wider than the ring
     }
-    while (ring.head() + 1 < seq) {
-        const std::uint64_t lost = ring.head() + 1;
+    while (gap_is_loss && hist.head() + 1 < seq) {
+        const std::uint64_t lost = hist.head() + 1;
         JsonWriter w(encode_.data(), encode_.size());
         encode_msg(w, r.name.view(), lost, meta.ts, CommandRouter::kBotName, MsgKind::system, kLostText, {}, {});
-        if (ring.append(encode_.data(), static_cast<std::uint32_t>(w.size()), EntryMeta{meta.ts, 0}) != lost) {
+        if (!hist.restore(HistoryClass::people, lost, encode_.data(), static_cast<std::uint32_t>(w.size()),
+                          EntryMeta{meta.ts, 0})) {
             return false;
         }
     }
     EntryMeta m = meta;
     m.remote = msg_json.substr(0, kRemotePrefix.size()) == kRemotePrefix;
-    if (ring.append(msg_json.data(), static_cast<std::uint32_t>(msg_json.size()), m) != seq) {
+    if (!hist.restore(cls, seq, msg_json.data(), static_cast<std::uint32_t>(msg_json.size()), m)) {
         return false;
     }
     if (meta.ts > r.last_active_ms) {
@@ -74,7 +76,7 @@ bool Broker::restore_key(std::uint32_t ni, std::string_view display, std::string
 
 bool Broker::restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq) {
     if (ri >= rooms_.size() || !rooms_[ri].used || mark >= limits_.reads_per_room || !nick_valid(nick) ||
-        seq > rooms_[ri].ring->head()) {
+        seq > rooms_[ri].history->head()) {
         return false;
     }
     ReadMark& m = rooms_[ri].reads[mark];

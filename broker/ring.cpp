@@ -59,16 +59,49 @@ std::size_t RoomRing::reserved_bytes(std::uint32_t slots, std::uint32_t bytes, s
     return sizeof(RoomRing) + std::size_t{bytes} + std::size_t{slots == 0 ? 1 : slots} * sizeof(Slot);
 }
 
-const RoomRing::Slot* RoomRing::held(std::uint64_t seq) const {
-    if (seq < oldest() || seq > head_) {
-        return nullptr;
+std::uint32_t RoomRing::lower_bound(std::uint64_t seq) const {
+    if (count_ == 0) return 0;
+    const std::uint64_t first = slot_at(first_).seq;
+    if (seq <= first) return 0;
+    if (seq > head_) return count_;
+    // Consecutive seqs (a ring of its own seq space): direct.
+    if (head_ - first + 1 == count_) return static_cast<std::uint32_t>(seq - first);
+    std::uint32_t lo = 0, hi = count_;
+    while (lo < hi) {
+        const std::uint32_t mid = lo + (hi - lo) / 2;
+        if (slot_at(nth(mid)).seq < seq) {
+            lo = mid + 1;
+        } else {
+            hi = mid;
+        }
     }
-    return &slot_of(seq);
+    return lo;
+}
+
+const RoomRing::Slot* RoomRing::held(std::uint64_t seq) const {
+    const std::uint32_t i = lower_bound(seq);
+    if (i >= count_) return nullptr;
+    const Slot& s = slot_at(nth(i));
+    return s.seq == seq ? &s : nullptr;
+}
+
+std::uint64_t RoomRing::next_held(std::uint64_t seq) const {
+    const std::uint32_t i = lower_bound(seq);
+    return i < count_ ? slot_at(nth(i)).seq : 0;
+}
+
+std::uint32_t RoomRing::count_from(std::uint64_t seq) const { return count_ - lower_bound(seq); }
+
+std::uint64_t RoomRing::nth_newest(std::uint32_t n) const {
+    if (n == 0 || count_ == 0) return head_ + 1;
+    return slot_at(nth(n >= count_ ? 0 : count_ - n)).seq;
 }
 
 void RoomRing::drop_oldest() {
-    const Slot& s = slot_of(oldest());
+    const Slot& s = slot_at(first_);
     used_ -= headroom_ + s.len;
+    dropped_ = s.seq;
+    first_ = (first_ + 1) % nslots_;
     --count_;
 }
 
@@ -78,8 +111,8 @@ void RoomRing::drop_oldest() {
 // after the newest entry and before the oldest.
 std::uint32_t RoomRing::place(std::uint32_t need) {
     while (count_ > 0) {
-        const Slot& first = slot_of(oldest());
-        const Slot& last = slot_of(head_);
+        const Slot& first = slot_at(first_);
+        const Slot& last = slot_at(nth(count_ - 1));
         const std::uint32_t end = end_of(last);
         if (last.off >= first.off) {
             if (nbytes_ - end >= need) {
@@ -96,8 +129,8 @@ std::uint32_t RoomRing::place(std::uint32_t need) {
     return 0;
 }
 
-std::uint64_t RoomRing::append(const char* data, std::uint32_t len, const EntryMeta& meta) {
-    if (len == 0 || len > nbytes_ || headroom_ > nbytes_ - len) {
+std::uint64_t RoomRing::append_at(std::uint64_t seq, const char* data, std::uint32_t len, const EntryMeta& meta) {
+    if (len == 0 || len > nbytes_ || headroom_ > nbytes_ - len || seq <= head_) {
         return 0;
     }
     const std::uint32_t need = headroom_ + len;
@@ -105,8 +138,8 @@ std::uint64_t RoomRing::append(const char* data, std::uint32_t len, const EntryM
         drop_oldest();
     }
     const std::uint32_t off = place(need);
-    const std::uint64_t seq = head_ + 1;
-    Slot& s = slots_[index_of(seq)];
+    if (count_ == 0) first_ = 0;
+    Slot& s = slots_[nth(count_)];
     s.seq = seq;
     s.off = off;
     s.len = len;
@@ -146,10 +179,10 @@ std::uint64_t RoomRing::find_cid(std::uint64_t cid_key) const {
     if (cid_key == 0) {
         return 0;
     }
-    const std::uint64_t first = oldest(); // >= 1, so the loop cannot wrap below 0
-    for (std::uint64_t seq = head_; seq >= first; --seq) {
-        if (slot_of(seq).meta.cid_key == cid_key) {
-            return seq;
+    for (std::uint32_t i = count_; i > 0; --i) {
+        const Slot& s = slot_at(nth(i - 1));
+        if (s.meta.cid_key == cid_key) {
+            return s.seq;
         }
     }
     return 0;
@@ -157,7 +190,9 @@ std::uint64_t RoomRing::find_cid(std::uint64_t cid_key) const {
 
 void RoomRing::reset_to(std::uint64_t head) {
     head_ = head;
+    dropped_ = head;
     count_ = 0;
+    first_ = 0;
     used_ = 0;
 }
 

@@ -16,10 +16,16 @@
 // pointer from get() can go straight to lws_write(), which may scribble in
 // those bytes. An entry's headroom never overlaps another entry's data.
 //
-// Sequence numbers start at 1, grow by one per append and are never reused
-// (not even after reset_to()). head() is the largest seq stored (0 before the
+// Sequence numbers start at 1, grow with every append and are never reused
+// (not even after reset_to()). append() takes the next one (head() + 1);
+// append_at() takes any larger one, so that two rings can share one seq
+// space (RoomHistory: a room's people and its devices), each holding a
+// sparse, ascending subset. head() is the largest seq stored (0 before the
 // first append), oldest() the smallest seq still held (head() + 1 when the
-// ring is empty). Finding a seq is O(1): its slot is seq % slots.
+// ring is empty), and complete_from() the smallest seq from which every
+// entry ever appended is still held. Finding a seq is O(1) while the held
+// seqs are consecutive (its slot follows from its distance to the oldest),
+// else a binary search.
 //
 // Arena states (H = headroom, d = data of entry n, . = free, x = tail left
 // unused by a wrap until the next lap):
@@ -74,7 +80,13 @@ public:
     // Stores a copy of `len` bytes at `data` as the newest entry, dropping
     // the oldest entries it needs room for. Returns the new seq, or 0 (and
     // changes nothing) when len is 0 or headroom + len is more than the arena.
-    [[nodiscard]] std::uint64_t append(const char* data, std::uint32_t len, const EntryMeta& meta);
+    [[nodiscard]] std::uint64_t append(const char* data, std::uint32_t len, const EntryMeta& meta) {
+        return append_at(head_ + 1, data, len, meta);
+    }
+    // As append(), as entry `seq`, which must be larger than head() (else
+    // 0, nothing changed).
+    [[nodiscard]] std::uint64_t append_at(std::uint64_t seq, const char* data, std::uint32_t len,
+                                          const EntryMeta& meta);
 
     // The bytes of entry `seq`: false when it is not held. `data` stays valid
     // until the entry is dropped (by a later append or reset_to). The
@@ -91,8 +103,17 @@ public:
     std::uint64_t find_cid(std::uint64_t cid_key) const;
 
     std::uint64_t head() const { return head_; }
-    std::uint64_t oldest() const { return head_ - count_ + 1; }
+    std::uint64_t oldest() const { return count_ == 0 ? head_ + 1 : slot_at(first_).seq; }
+    // Every entry appended with a seq >= this is still held.
+    std::uint64_t complete_from() const { return dropped_ + 1; }
     std::uint32_t count() const { return count_; }
+    // The smallest held seq >= `seq`, or 0 when there is none.
+    std::uint64_t next_held(std::uint64_t seq) const;
+    // How many held entries have a seq >= `seq`.
+    std::uint32_t count_from(std::uint64_t seq) const;
+    // The seq of the n-th newest held entry (1: the newest); the oldest's
+    // when fewer are held; head() + 1 when none or n is 0.
+    std::uint64_t nth_newest(std::uint32_t n) const;
     // Arena bytes the held entries take (headroom included, wasted tail not).
     std::uint32_t bytes_used() const { return used_; }
     std::uint32_t slots() const { return nslots_; }
@@ -105,15 +126,20 @@ public:
 
 private:
     struct Slot {
-        std::uint64_t seq;  // the seq held in this slot (valid while in [oldest, head])
+        std::uint64_t seq;  // the seq held in this slot
         std::uint32_t off;  // arena offset of the entry's headroom
         std::uint32_t len;  // data bytes (the data starts at off + headroom)
         EntryMeta meta;
     };
 
+    // Entries are kept in append order: the i-th held (0 = oldest) is in
+    // slot (first_ + i) % nslots_.
+    const Slot& slot_at(std::uint32_t index) const { return slots_[index]; }
+    std::uint32_t nth(std::uint32_t i) const { return (first_ + i) % nslots_; }
+    // The position (0 = oldest) of the first held entry with a seq >= seq;
+    // count_ when there is none.
+    std::uint32_t lower_bound(std::uint64_t seq) const;
     const Slot* held(std::uint64_t seq) const;
-    std::uint32_t index_of(std::uint64_t seq) const { return static_cast<std::uint32_t>(seq % nslots_); }
-    const Slot& slot_of(std::uint64_t seq) const { return slots_[index_of(seq)]; }
     std::uint32_t end_of(const Slot& s) const { return s.off + headroom_ + s.len; }
     void drop_oldest();
     std::uint32_t place(std::uint32_t need);
@@ -122,8 +148,10 @@ private:
     std::uint32_t nbytes_;
     std::uint32_t headroom_;
     std::uint32_t count_ = 0;
+    std::uint32_t first_ = 0;   // slot of the oldest held entry
     std::uint32_t used_ = 0;
     std::uint64_t head_ = 0;
+    std::uint64_t dropped_ = 0; // the largest seq dropped (or skipped by reset_to)
     std::unique_ptr<char[]> arena_;
     std::unique_ptr<Slot[]> slots_;
 };

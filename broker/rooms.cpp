@@ -111,7 +111,7 @@ void Broker::start_history(std::uint32_t ri, std::string_view lower_name, std::s
     r.dm_b.assign(r.dm ? dm.b : std::string_view());
     std::memcpy(r.epoch, epoch.data(), kEpochLen);
     r.epoch[kEpochLen] = '\0';
-    r.ring->reset_to(0);
+    r.history->reset_to(0);
     r.first_sub = kNone;
     r.sessions = 0;
     r.members = 0;
@@ -217,7 +217,7 @@ bool Broker::nick_in_room(std::uint32_t ni, std::uint32_t ri, std::uint32_t exce
 std::uint32_t Broker::subscribe(std::uint32_t si, std::uint32_t ri, const Command* join, Errc& err) {
     Session& s = sessions_[si];
     Room& r = rooms_[ri];
-    RoomRing& ring = *r.ring;
+    const RoomHistory& hist = *r.history;
     std::uint32_t sub = find_sub(si, ri);
     const bool fresh = sub == kNone;
     if (fresh) {
@@ -235,8 +235,8 @@ std::uint32_t Broker::subscribe(std::uint32_t si, std::uint32_t ri, const Comman
     Subscription& x = subs_[sub];
     // Where the replay starts: exactly after `since` when it continues this
     // history, else the newest `backlog` messages.
-    const std::uint64_t head = ring.head();
-    const std::uint64_t oldest = ring.oldest();
+    const std::uint64_t head = hist.head();
+    const std::uint64_t oldest = hist.oldest();
     bool recovered = false;
     std::uint64_t start = 0;
     if (join != nullptr && join->has_since && join->since_epoch == std::string_view(r.epoch) &&
@@ -245,7 +245,9 @@ std::uint32_t Broker::subscribe(std::uint32_t si, std::uint32_t ri, const Comman
         start = join->since_seq + 1;
     } else {
         const std::uint64_t backlog = join != nullptr && join->has_backlog ? join->backlog : limits_.backlog;
-        start = head + 1 > backlog ? head + 1 - backlog : 1;
+        // The newest `backlog` held, people's and readings', from people's
+        // oldest at most: a cursor below it would be behind the ring.
+        start = hist.nth_newest(backlog);
         if (start < oldest) {
             start = oldest;
         }
@@ -312,33 +314,34 @@ void Broker::unsubscribe(std::uint32_t sub, bool send_left) {
 Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::string_view text,
                    std::string_view data_json, std::string_view cid, PostResult& out, std::string_view origin) {
     Room& r = rooms_[ri];
-    RoomRing& ring = *r.ring;
+    RoomHistory& hist = *r.history;
     out.epoch = std::string_view(r.epoch, kEpochLen);
     std::uint64_t cid_key = 0;
     if (!cid.empty()) {
         char lower_buf[kNickMax + 1];
         cid_key = hash_cid(fold_nick(from, lower_buf, sizeof lower_buf), cid);
-        const std::uint64_t seen = ring.find_cid(cid_key);
+        const std::uint64_t seen = hist.find_cid(cid_key);
         if (seen != 0) {
             out.seq = seen;
-            out.ts = ring.meta(seen)->ts;
+            out.ts = hist.meta(seen)->ts;
             out.duplicate = true;
             return Errc::ok;
         }
     }
     const std::uint64_t ts = clock_.now_ms();
-    const std::uint64_t seq = ring.head() + 1;
+    const std::uint64_t seq = hist.head() + 1;
+    const HistoryClass cls = kind == MsgKind::device ? HistoryClass::devices : HistoryClass::people;
     JsonWriter w(encode_.data(), encode_.size());
     encode_msg(w, r.name.view(), seq, ts, from, kind, text, data_json, cid, origin);
     if (!w.ok()) {
         return Errc::text_too_long;
     }
     const EntryMeta meta{ts, cid_key, !origin.empty()};
-    if (journal_ != nullptr && journal_->appended(ri, seq, meta, {encode_.data(), w.size()}) != Errc::ok) {
+    if (journal_ != nullptr && journal_->appended(ri, cls, seq, meta, {encode_.data(), w.size()}) != Errc::ok) {
         ++stats_.disk_full;
         return Errc::disk_full;
     }
-    const std::uint64_t got = ring.append(encode_.data(), static_cast<std::uint32_t>(w.size()), meta);
+    const std::uint64_t got = hist.append(cls, encode_.data(), static_cast<std::uint32_t>(w.size()), meta);
     if (got != seq) {
         return Errc::server_busy;
     }

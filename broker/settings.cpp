@@ -203,6 +203,11 @@ ArgsResult check_settings(const Settings& s) {
                     num(L.max_data_string) + " and max_cid " + num(L.max_cid) + ": it needs at least " +
                     num(ring_need) + " (raise ring_bytes or lower those)");
     }
+    if (L.device_ring_bytes != 0 && L.device_ring_bytes < ring_need) {
+        return fail("device_ring_bytes " + num(L.device_ring_bytes) + " cannot hold one reading of max_text " +
+                    num(L.max_text) + " bytes with max_data_keys " + num(L.max_data_keys) + " x max_data_string " +
+                    num(L.max_data_string) + ": it needs at least " + num(ring_need));
+    }
     const std::uint64_t frame_need = std::uint64_t{L.max_text} + 512; // the say around the text: type, room, cid
     if (L.max_frame < frame_need) {
         return fail("max_frame " + num(L.max_frame) + " cannot carry a say of max_text " + num(L.max_text) +

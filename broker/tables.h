@@ -9,6 +9,7 @@
 //      └─nick──▶ Nick (display name, owning key, live connection count)
 #pragma once
 
+#include "broker/history.h"
 #include "broker/names.h"
 #include "broker/ring.h"
 #include "broker/rate_limit.h"
@@ -54,7 +55,7 @@ struct Room {
     FixedStr<kAnyRoomNameMax> name;     // lower case; "@a+b" for direct messages
     FixedStr<kNickMax> dm_a, dm_b;   // the two parties of a DM room, lower case
     char epoch[kEpochLen + 1] = {};
-    RoomRing* ring = nullptr;        // owned by Broker
+    RoomHistory* history = nullptr;  // owned by Broker: people's ring and the devices' ring
     std::uint32_t first_sub = kNone; // intrusive list of subscriptions
     std::uint32_t sessions = 0;      // subscriptions in the list
     std::uint32_t members = 0;       // distinct nicks among them

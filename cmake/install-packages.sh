@@ -1,7 +1,8 @@
 #!/bin/sh
 # install-packages.sh GROUP...: installs the Debian packages a build or test
 # needs, only those missing, through sudo when not root, saying what it
-# installs. Groups: host, test, browser, bench, node, fuzz, aarch64, armhf, riscv64.
+# installs. Groups: host, test, browser, bench, node, fuzz, aarch64, armhf,
+# riscv64, armv6, deb (making packages), package-test (checking them).
 # On a system without apt-get it only reports what is missing.
 set -eu
 
@@ -16,6 +17,9 @@ pkgs_for() {
     aarch64) echo "crossbuild-essential-arm64 qemu-user-static" ;;
     armhf) echo "crossbuild-essential-armhf qemu-user-static" ;;
     riscv64) echo "gcc-riscv64-linux-gnu g++-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user-static" ;;
+    armv6) echo "crossbuild-essential-armel qemu-user-static" ;;
+    deb) echo "binutils" ;;
+    package-test) echo "lintian shellcheck systemd util-linux curl openssl python3 python3-websockets python3-seccomp qemu-user-static" ;;
     *) echo "install-packages: unknown group '$1'" >&2; exit 2 ;;
     esac
 }

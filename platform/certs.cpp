@@ -21,9 +21,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #if !defined(ROOST_MBEDTLS_CONFIG)
 #error "Roost must be compiled with its own MBEDTLS_CONFIG_FILE (cmake/mbedtls_config.h)"
@@ -188,15 +186,22 @@ std::string host_name() {
     return buf;
 }
 
+// stdio, not <fstream>: iostreams would link libstdc++'s locale machinery
+// (about 350 KB) into the release binaries, which carry libstdc++ statically.
 bool read_file(const std::string& path, std::string& out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
         return false;
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    out = ss.str();
-    return static_cast<bool>(in) || in.eof();
+    out.clear();
+    char buf[4096];
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+        out.append(buf, n);
+    }
+    const bool ok = std::ferror(f) == 0;
+    std::fclose(f);
+    return ok;
 }
 
 // Writes atomically (temp file + rename) with the given mode.

@@ -2,33 +2,37 @@
 #include "platform/config.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
-#include <fstream>
 
 namespace roost {
 namespace {
 
-// A config file is a page of settings; a bigger one is a wrong path.
+// A config file is a page of settings; a bigger one is a wrong path. Read
+// with stdio: <fstream> would link libstdc++'s locale code (see certs.cpp).
 constexpr std::size_t kConfigMax = 1024 * 1024;
 
 bool read_config(const std::string& path, std::string& text, std::string& err) {
-    errno = 0;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        err = "cannot open config file " + path + ": " + std::strerror(errno != 0 ? errno : ENOENT);
+    FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) {
+        err = "cannot open config file " + path + ": " + std::strerror(errno);
         return false;
     }
     char buf[4096];
-    while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-        text.append(buf, static_cast<std::size_t>(in.gcount()));
+    std::size_t n = 0;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) {
+        text.append(buf, n);
         if (text.size() > kConfigMax) {
+            std::fclose(f);
             err = "config file " + path + " is larger than 1 MiB";
             return false;
         }
     }
-    if (in.bad()) {
-        // A directory opens, then fails at the first read (EISDIR).
-        err = "cannot read config file " + path + ": " + std::strerror(errno != 0 ? errno : EIO);
+    // A directory opens, then fails at the first read (EISDIR).
+    const int read_errno = std::ferror(f) != 0 ? (errno != 0 ? errno : EIO) : 0;
+    std::fclose(f);
+    if (read_errno != 0) {
+        err = "cannot read config file " + path + ": " + std::strerror(read_errno);
         return false;
     }
     return true;

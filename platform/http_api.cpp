@@ -99,7 +99,7 @@ const char* foreign_browser_request(Runtime& rt, struct lws* wsi) {
 
 int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     const Room& r = rt.broker.room(ri);
-    const RoomRing& ring = *r.ring;
+    const RoomHistory& hist = *r.history;
     std::uint64_t since = 0, limit = kDefaultHistoryLimit;
     bool has_since = false, has_limit = false;
     if (!url_seq(wsi, "since=", since, has_since)) {
@@ -108,22 +108,23 @@ int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     if (!url_seq(wsi, "limit=", limit, has_limit) || limit == 0) {
         return http_error(rt, wsi, c, 400, "bad_request", "limit: a whole number from 1");
     }
-    if (limit > rt.settings.limits.ring_msgs) limit = rt.settings.limits.ring_msgs;
+    const std::uint64_t most = std::uint64_t{rt.settings.limits.ring_msgs} + rt.settings.limits.device_ring_msgs;
+    if (limit > most) limit = most;
     char epoch[32];
     const int en = lws_get_urlarg_by_name_safe(wsi, "epoch=", epoch, sizeof epoch);
     const bool epoch_ok = en < 0 || std::string_view(epoch, static_cast<std::size_t>(en)) == std::string_view(r.epoch);
-    const std::uint64_t head = ring.head(), oldest = ring.oldest();
+    // People's messages and readings, merged by seq (RoomHistory); a replay
+    // starts at people's oldest at most.
+    const std::uint64_t head = hist.head(), oldest = hist.oldest();
     bool recovered = false;
     std::uint64_t first;
     if (has_since && epoch_ok && since <= head) {
         recovered = since + 1 >= oldest;
         first = since + 1 < oldest ? oldest : since + 1;
     } else {
-        first = head + 1 > limit ? head + 1 - limit : 1;
+        first = hist.nth_newest(limit);
         if (first < oldest) first = oldest;
     }
-    std::uint64_t last = first + limit - 1;
-    if (last > head) last = head;
     char* out = lend_buffer(rt, c);
     if (out == nullptr) return busy(rt, wsi, c);
     JsonWriter w(out, rt.pool.size());
@@ -140,10 +141,11 @@ int serve_history(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     w.boolean(recovered);
     w.key("messages");
     w.begin_array();
-    for (std::uint64_t seq = first; seq <= last && seq != 0; ++seq) {
+    std::uint64_t n = 0;
+    for (std::uint64_t seq = hist.next(first); seq <= head && n < limit; seq = hist.next(seq + 1), ++n) {
         const char* data = nullptr;
         std::uint32_t len = 0;
-        if (ring.get(seq, data, len)) w.raw({data, len});
+        if (hist.get(seq, data, len)) w.raw({data, len});
     }
     w.end_array();
     w.end_object();
@@ -177,9 +179,9 @@ int serve_rooms(Runtime& rt, struct lws* wsi, Conn& c) {
         w.key("members");
         w.uint(r.members);
         w.key("head");
-        w.uint(r.ring->head());
+        w.uint(r.history->head());
         w.key("oldest");
-        w.uint(r.ring->oldest());
+        w.uint(r.history->oldest());
         w.end_object();
     }
     w.end_array();

@@ -136,7 +136,7 @@ int serve_metrics(Runtime& rt, struct lws* wsi, Conn& c) {
     for (std::uint32_t i = 0; i < rt.broker.room_slots() && n < cap && rooms_shown; ++i) {
         const Room& r = rt.broker.room(i);
         if (!r.used || r.dm || (who != nullptr && !token_allows(*who, r.name.view(), false))) continue;
-        const int k3 = std::snprintf(out + n, cap - n, "roost_ring_fill{room=\"%s\"} %u\n", r.name.buf, r.ring->count());
+        const int k3 = std::snprintf(out + n, cap - n, "roost_ring_fill{room=\"%s\"} %u\n", r.name.buf, r.history->count());
         n += k3 > 0 ? static_cast<std::size_t>(k3) : 0;
     }
     if (n >= cap) { // some line was cut: never send a partial page (the buffer is sized for the settings)

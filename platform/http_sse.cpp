@@ -32,12 +32,12 @@ int begin_sse(Runtime& rt, struct lws* wsi, Conn& c, std::uint32_t ri) {
     } else if (!url_seq(wsi, "since=", since, has)) {
         return http_error(rt, wsi, c, 400, "bad_request", "since: a whole number below 2^53");
     }
-    const RoomRing& ring = *r.ring;
+    const RoomHistory& hist = *r.history;
     c.kind = ConnKind::sse;
     c.sse_room = ri;
     std::memcpy(c.sse_epoch, r.epoch, sizeof c.sse_epoch);
-    c.sse_next = has ? (since + 1 < ring.oldest() ? ring.oldest() : since + 1) : ring.head() + 1;
-    if (c.sse_next > ring.head() + 1) c.sse_next = ring.head() + 1;
+    c.sse_next = has ? (since + 1 < hist.oldest() ? hist.oldest() : since + 1) : hist.head() + 1;
+    if (c.sse_next > hist.head() + 1) c.sse_next = hist.head() + 1;
     unsigned char buf[LWS_PRE + 512];
     unsigned char* start = &buf[LWS_PRE];
     unsigned char* p = start;
@@ -61,20 +61,25 @@ int sse_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
     if (!r.used || std::memcmp(r.epoch, c.sse_epoch, kEpochLen) != 0) {
         return -1; // the room's history is gone: the client reconnects
     }
-    const RoomRing& ring = *r.ring;
-    if (c.sse_next > ring.head()) return 0;
+    const RoomHistory& hist = *r.history;
+    if (c.sse_next > hist.head()) return 0;
     if (!rt.durable()) return 0; // nothing that is not on the disk leaves (journal_synced wakes it)
-    if (c.sse_next < ring.oldest()) return -1; // fell behind the ring
+    if (c.sse_next < hist.oldest()) return -1; // fell behind people's ring
+    const std::uint64_t seq = hist.next(c.sse_next); // readings that left their ring are skipped
+    if (seq > hist.head()) {
+        c.sse_next = seq;
+        return 0;
+    }
     const char* data = nullptr;
     std::uint32_t len = 0;
-    if (!ring.get(c.sse_next, data, len)) return -1;
+    if (!hist.get(seq, data, len)) return -1;
     const int b = rt.pool.acquire();
     if (b < 0) {
         lws_callback_on_writable(wsi);
         return 0;
     }
     char* out = rt.pool.data(b) + LWS_PRE;
-    const int h = std::snprintf(out, 64, "event: msg\nid: %llu\ndata: ", static_cast<unsigned long long>(c.sse_next));
+    const int h = std::snprintf(out, 64, "event: msg\nid: %llu\ndata: ", static_cast<unsigned long long>(seq));
     std::memcpy(out + h, data, len);
     std::memcpy(out + h + len, "\n\n", 2);
     const std::size_t total = static_cast<std::size_t>(h) + len + 2;
@@ -82,8 +87,8 @@ int sse_writeable(Runtime& rt, struct lws* wsi, Conn& c) {
     rt.pool.release(b);
     if (wrote < static_cast<int>(total)) return -1;
     rt.counters.sse_events++;
-    c.sse_next++;
-    if (c.sse_next <= ring.head()) lws_callback_on_writable(wsi);
+    c.sse_next = seq + 1;
+    if (c.sse_next <= hist.head()) lws_callback_on_writable(wsi);
     return 0;
 }
 

@@ -32,7 +32,7 @@ constexpr std::uint32_t kReadMagic = 0x44415252u; // "RRAD"
 constexpr std::uint32_t kBotMagic = 0x544F4252u;  // "RBOT"
 constexpr std::size_t kBotHeader = 16;            // magic | crc | version
 constexpr std::size_t kReadRec = 64;
-constexpr std::uint32_t kHistoryKind = 1, kStateKind = 2;
+constexpr std::uint32_t kHistoryKind = 1, kStateKind = 2, kReadingsKind = 3;
 constexpr char kFileMagic[8] = {'R', 'O', 'O', 'S', 'T', 'J', 'N', 'L'};
 
 void put32(char* p, std::uint32_t v) { std::memcpy(p, &v, 4); }
@@ -88,6 +88,10 @@ DiskJournal::~DiskJournal() {
     if (state_fd_ >= 0) {
         if (dirty_) fdatasync(state_fd_);
         close(state_fd_);
+    }
+    if (readings_fd_ >= 0) {
+        if (dirty_) fdatasync(readings_fd_);
+        close(readings_fd_);
     }
 }
 
@@ -257,6 +261,8 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     policy_ = policy;
     slot_size_ = kSlotHeader + align_up(std::uint64_t{g.ring_bytes} * 2);
     history_size_ = kFileHeader + g.rooms * slot_size_;
+    rslot_size_ = align_up(std::uint64_t{g.device_ring_bytes} * 2);
+    readings_size_ = kFileHeader + g.rooms * rslot_size_;
     nick_rec_ = static_cast<std::uint32_t>((43 + std::uint64_t{g.max_key} + 63) / 64 * 64);
     for (std::uint32_t t = 0; t < kBotTables; ++t) {
         bot_rec_[t] = (kBotHeader + bot_record_size(static_cast<BotTable>(t)) + 63) / 64 * 64;
@@ -288,16 +294,20 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
                                       g.watches,
                                       static_cast<std::uint32_t>(sizeof(Reminder) << 16 | sizeof(Watch)),
                                       static_cast<std::uint32_t>(sizeof(RoomBots) << 8 | sizeof(BridgeMark))};
-    bool hfresh = false, sfresh = false;
+    const std::uint32_t rgeo[kGeo] = {g.rooms, static_cast<std::uint32_t>(rslot_size_)};
+    bool hfresh = false, sfresh = false, rfresh = false;
     if (!open_file(dir + "/history.roost", kHistoryKind, hgeo, history_size_, history_fd_, hfresh, report, why) ||
-        !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why)) {
+        !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why) ||
+        !open_file(dir + "/readings.roost", kReadingsKind, rgeo, readings_size_, readings_fd_, rfresh, report, why)) {
         return false;
     }
     slots_.assign(g.rooms, Slot{});
     nick_ver_.assign(g.nicks, 0);
     read_ver_.assign(std::size_t{g.rooms} * g.reads_per_room, 0);
     for (std::uint32_t t = 0; t < kBotTables; ++t) bot_ver_[t].assign(bot_count(t), 0);
-    buf_.assign(static_cast<std::size_t>(slot_size_), 0); // at most 256 B + 32 MiB (ring_bytes <= 16 MiB)
+    // A slot's worth: at most 256 B + 32 MiB (ring_bytes <= 16 MiB); a
+    // readings area is read into its tail.
+    buf_.assign(static_cast<std::size_t>(slot_size_ + rslot_size_), 0);
     if (!hfresh) load_history(b, report);
     if (!sfresh) load_state(b, report);
     if (!sync()) {
@@ -307,16 +317,54 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     return true;
 }
 
+namespace {
+
+// One intact record of a room's current generation found in an area.
+struct Rec {
+    std::uint64_t seq, off;
+    std::uint32_t len;
+    bool reading;
+};
+
+// Every aligned position of area [base, end) of `s`: the intact records of
+// generation `gen` go to `recs`; damaged ones of that generation are counted.
+void scan_area(const char* s, std::uint64_t base, std::uint64_t end, std::uint64_t gen, bool reading,
+               std::vector<Rec>& recs, std::uint64_t& damaged, std::uint64_t& newest_end) {
+    std::uint64_t newest = 0;
+    for (std::uint64_t off = base; off + kRecHeader <= end;) {
+        const char* r = s + off;
+        if (get32(r) != kRecMagic) {
+            off += kAlign;
+            continue;
+        }
+        const std::uint32_t len = get32(r + 4);
+        const bool fits = len > 0 && off + kRecHeader + len <= end;
+        const bool ours = get64(r + 16) == gen;
+        if (fits && get32(r + 40) == crc32c(crc32c(0, r, 40), r + kRecHeader, len)) {
+            if (ours) {
+                recs.push_back({get64(r + 8), off, len, reading});
+                if (get64(r + 8) > newest) {
+                    newest = get64(r + 8);
+                    newest_end = off + align_up(kRecHeader + len);
+                }
+            }
+            off += align_up(kRecHeader + len);
+        } else {
+            damaged += ours ? 1 : 0;
+            off += kAlign;
+        }
+    }
+}
+
+} // namespace
+
 void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
-    struct Rec {
-        std::uint64_t seq, off;
-        std::uint32_t len;
-    };
     std::vector<Rec> recs;
     std::uint64_t rooms = 0, messages = 0;
     std::vector<char>& s = buf_;
+    char* readings = s.data() + slot_size_; // the slot's readings area, read after its history
     for (std::uint32_t ri = 0; ri < geo_.rooms; ++ri) {
-        if (!read_at(history_fd_, s.data(), s.size(), slot_off(ri))) {
+        if (!read_at(history_fd_, s.data(), static_cast<std::size_t>(slot_size_), slot_off(ri))) {
             report.push_back("history.roost: slot " + std::to_string(ri) + ": " + errno_text(errno));
             continue;
         }
@@ -348,40 +396,44 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
         }
         slot.used = true;
         ++rooms;
-        // Every aligned position: intact records of this generation.
         recs.clear();
-        std::uint64_t damaged = 0;
-        for (std::uint64_t off = kSlotHeader; off + kRecHeader <= slot_size_;) {
-            const char* r = s.data() + off;
-            if (get32(r) != kRecMagic) {
-                off += kAlign;
-                continue;
-            }
-            const std::uint32_t len = get32(r + 4);
-            const bool fits = len > 0 && off + kRecHeader + len <= slot_size_;
-            const bool ours = get64(r + 16) == slot.gen;
-            if (fits && get32(r + 40) == crc32c(crc32c(0, r, 40), r + kRecHeader, len)) {
-                if (ours) recs.push_back({get64(r + 8), off, len});
-                off += align_up(kRecHeader + len);
-            } else {
-                damaged += ours ? 1 : 0;
-                off += kAlign;
-            }
+        std::uint64_t damaged = 0, damaged_readings = 0, newest_end = kSlotHeader, newest_reading_end = 0;
+        scan_area(s.data(), kSlotHeader, slot_size_, slot.gen, false, recs, damaged, newest_end);
+        if (rslot_size_ > 0 &&
+            read_at(readings_fd_, readings, static_cast<std::size_t>(rslot_size_), kFileHeader + ri * rslot_size_)) {
+            scan_area(readings, 0, rslot_size_, slot.gen, true, recs, damaged_readings, newest_reading_end);
         }
         std::sort(recs.begin(), recs.end(), [](const Rec& x, const Rec& y) { return x.seq < y.seq; });
-        std::uint64_t lost = 0, prev = 0, newest_end = kSlotHeader;
+        // A seq missing between intact records is a message of people lost to
+        // damage when there are no readings (every seq was people's), or when
+        // a record of people was found damaged and the gap is above the oldest
+        // reading on disk. Otherwise it is a reading: those the device area
+        // let go, or a damaged one, simply stay out of the replay.
+        std::uint64_t oldest_reading = UINT64_MAX;
+        bool any_reading = false;
+        for (const Rec& rec : recs) {
+            if (rec.reading) {
+                oldest_reading = std::min(oldest_reading, rec.seq);
+                any_reading = true;
+            }
+        }
+        damaged += damaged_readings;
+        const std::uint64_t damaged_people = damaged - damaged_readings;
+        std::uint64_t lost = 0, prev = 0;
         for (const Rec& rec : recs) {
             if (rec.seq == prev) continue; // never written twice; keep the first
-            const char* r = s.data() + rec.off;
-            if (prev != 0 && rec.seq > prev + 1) lost += rec.seq - prev - 1;
-            if (b.restore_message(ri, rec.seq, EntryMeta{get64(r + 24), get64(r + 32)},
-                                  std::string_view(r + kRecHeader, rec.len))) {
+            const char* r = (rec.reading ? readings : s.data()) + rec.off;
+            const bool gap_is_loss = !any_reading || (damaged_people > 0 && rec.seq > oldest_reading);
+            if (prev != 0 && rec.seq > prev + 1 && gap_is_loss) lost += rec.seq - prev - 1;
+            if (b.restore_message(ri, rec.reading ? HistoryClass::devices : HistoryClass::people, rec.seq,
+                                  EntryMeta{get64(r + 24), get64(r + 32)}, std::string_view(r + kRecHeader, rec.len),
+                                  gap_is_loss)) {
                 ++messages;
             }
             prev = rec.seq;
-            newest_end = rec.off + align_up(kRecHeader + rec.len);
         }
         slot.wp = newest_end;
+        slot.rwp = newest_reading_end;
         if (damaged + lost > 0) {
             stats_.damaged += damaged;
             report.push_back("history.roost: room '" + std::string(name) + "': dropped " + std::to_string(damaged) +
@@ -469,15 +521,23 @@ Errc DiskJournal::room_started(std::uint32_t room, std::string_view name, std::s
     s.used = true;
     s.gen = ++max_gen_;
     s.wp = kSlotHeader;
+    s.rwp = 0; // readings of earlier generations are ignored by their gen
     return Errc::ok;
 }
 
-Errc DiskJournal::appended(std::uint32_t room, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json) {
+Errc DiskJournal::appended(std::uint32_t room, HistoryClass cls, std::uint64_t seq, const EntryMeta& meta,
+                          std::string_view msg_json) {
     if (room >= slots_.size() || !slots_[room].used) return Errc::server_busy;
     Slot& s = slots_[room];
+    const bool people = cls == HistoryClass::people;
+    // people: history.roost, the slot's area after its header; readings:
+    // readings.roost, the slot's area. Both circular.
+    const std::uint64_t base = people ? kSlotHeader : 0;
+    const std::uint64_t end = people ? slot_size_ : rslot_size_;
+    std::uint64_t& wp = people ? s.wp : s.rwp;
     const std::uint64_t size = align_up(kRecHeader + msg_json.size());
-    if (size > slot_size_ - kSlotHeader) return Errc::text_too_long;
-    if (s.wp + size > slot_size_) s.wp = kSlotHeader; // wrap: overwrite the oldest
+    if (size > end - base) return Errc::text_too_long;
+    if (wp < base || wp + size > end) wp = base; // wrap: overwrite the oldest
     char* r = buf_.data();
     put32(r, kRecMagic);
     put32(r + 4, static_cast<std::uint32_t>(msg_json.size()));
@@ -487,10 +547,12 @@ Errc DiskJournal::appended(std::uint32_t room, std::uint64_t seq, const EntryMet
     put64(r + 32, meta.cid_key);
     std::memcpy(r + kRecHeader, msg_json.data(), msg_json.size());
     put32(r + 40, crc32c(crc32c(0, r, 40), r + kRecHeader, msg_json.size()));
-    const auto n = static_cast<std::size_t>(size); // below slot_size_, which fits buf_
+    const auto n = static_cast<std::size_t>(size); // below the area's size, which fits buf_
     std::memset(r + kRecHeader + msg_json.size(), 0, n - kRecHeader - msg_json.size());
-    if (!write_at(history_fd_, r, n, slot_off(room) + s.wp)) return Errc::disk_full;
-    s.wp += size;
+    const bool ok = people ? write_at(history_fd_, r, n, slot_off(room) + wp)
+                           : write_at(readings_fd_, r, n, kFileHeader + room * rslot_size_ + wp);
+    if (!ok) return Errc::disk_full;
+    wp += size;
     ++stats_.records;
     return Errc::ok;
 }
@@ -539,7 +601,7 @@ bool DiskJournal::sync() {
     }
     SyncFn fn = sync_fn_ != nullptr ? sync_fn_ : [](int fd) { return fdatasync(fd); };
     ++stats_.syncs;
-    if (fn(history_fd_) != 0 || fn(state_fd_) != 0) {
+    if (fn(history_fd_) != 0 || fn(state_fd_) != 0 || fn(readings_fd_) != 0) {
         ++stats_.sync_failures;
         failing_ = true;
         return false;

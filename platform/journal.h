@@ -52,6 +52,7 @@ enum class FsyncPolicy : std::uint8_t { always, batch, never };
 struct JournalGeometry {
     std::uint32_t rooms = 0;          // room slots (max_rooms)
     std::uint32_t ring_bytes = 0;     // one room ring's arena
+    std::uint32_t device_ring_bytes = 0; // one room's device ring (readings.roost)
     std::uint32_t nicks = 0;          // nick table entries (max_nicks)
     std::uint32_t reads_per_room = 0; // read marks per room
     std::uint32_t max_key = 0;        // bytes of a nick's key
@@ -80,7 +81,8 @@ public:
                             std::vector<std::string>& report, std::string& why);
 
     Errc room_started(std::uint32_t room, std::string_view name, std::string_view epoch) override;
-    Errc appended(std::uint32_t room, std::uint64_t seq, const EntryMeta& meta, std::string_view msg_json) override;
+    Errc appended(std::uint32_t room, HistoryClass cls, std::uint64_t seq, const EntryMeta& meta,
+                  std::string_view msg_json) override;
     void key_set(std::uint32_t nick, std::string_view display, std::string_view key) override;
     void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) override;
     void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override;
@@ -112,7 +114,7 @@ public:
     void set_sync_fn(SyncFn fn) { sync_fn_ = fn; }
 
     // Bytes both files take (their fixed size).
-    std::uint64_t file_bytes() const { return history_size_ + state_size_; }
+    std::uint64_t file_bytes() const { return history_size_ + state_size_ + readings_size_; }
 
     struct Stats {
         std::uint64_t records = 0, bytes = 0, syncs = 0, write_errors = 0;
@@ -125,7 +127,8 @@ private:
     struct Slot {
         bool used = false;
         std::uint64_t gen = 0;
-        std::uint64_t wp = 0; // offset in the slot of the next record
+        std::uint64_t wp = 0;  // offset in the slot of the next record
+        std::uint64_t rwp = 0; // offset in the slot's readings area of the next reading
     };
     bool open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[4], std::uint64_t size,
                    int& fd, bool& fresh, std::vector<std::string>& report, std::string& why);
@@ -142,8 +145,9 @@ private:
 
     JournalGeometry geo_;
     FsyncPolicy policy_ = FsyncPolicy::batch;
-    int history_fd_ = -1, state_fd_ = -1;
+    int history_fd_ = -1, state_fd_ = -1, readings_fd_ = -1;
     std::uint64_t slot_size_ = 0, history_size_ = 0, state_size_ = 0;
+    std::uint64_t rslot_size_ = 0, readings_size_ = 0; // readings.roost: one area per room slot
     std::uint32_t nick_rec_ = 0;
     std::uint64_t max_gen_ = 0;
     std::vector<Slot> slots_;

@@ -3,7 +3,9 @@
 #include "broker/settings.h"
 #include "broker/version.h"
 #include "platform/certs.h"
+#include "platform/cli.h"
 #include "platform/config.h"
+#include "platform/lan_urls.h"
 #include "platform/os.h"
 #include "platform/qr.h"
 #include "platform/runtime.h"
@@ -12,6 +14,8 @@
 
 #include <libwebsockets.h>
 #include <mbedtls/version.h>
+
+#include <unistd.h>
 
 #include <algorithm>
 #include <csignal>
@@ -40,11 +44,6 @@ int lws_levels(const std::string& level) {
     if (level == "debug") return LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO;
     if (level == "info" || level == "warn") return LLL_ERR | LLL_WARN;
     return LLL_ERR;
-}
-
-// Addresses a phone on the LAN cannot reach: no QR code for them.
-bool is_loopback(const std::string& ip) {
-    return ip == "localhost" || ip == "::1" || ip.rfind("127.", 0) == 0;
 }
 
 void print_version() {
@@ -105,12 +104,14 @@ bool fit_memory(const roost::Settings& settings) {
 } // namespace
 
 int main(int argc, char** argv) {
+    if (argc > 1 && roost::is_subcommand(argv[1])) return roost::run_subcommand(argc, argv);
     roost::Settings settings;
     std::string message;
     roost::ArgsAction action = roost::ArgsAction::run;
     if (!roost::load_settings(argc, argv, settings, message, action)) {
         if (action == roost::ArgsAction::help) {
             std::fputs(roost::help_text("roost").c_str(), stdout);
+            std::fputs(roost::subcommand_help(), stdout);
             return 0;
         }
         if (action == roost::ArgsAction::version) {
@@ -177,36 +178,18 @@ int main(int argc, char** argv) {
 
     std::printf("roost %s: listening on http port %d and https port %d\n", ROOST_VERSION, server.http_port(),
                 server.https_port());
-    // The URLs to open: the bound address, or every LAN address.
-    std::vector<std::string> hosts;
-    if (!settings.bind.empty() && settings.bind != "0.0.0.0" && settings.bind != "::") {
-        hosts.push_back(settings.bind);
-    } else {
-        for (const std::string& name : roost::certificate_names()) {
-            if (name.rfind("IP:", 0) == 0 && name != "IP:127.0.0.1" && name != "IP:::1") {
-                hosts.push_back(name.substr(3));
-            }
-        }
-        if (hosts.empty()) {
-            hosts.push_back("localhost");
-        }
+    // The URLs to open; a QR code of the one for a phone's camera (http:
+    // no certificate to trust first) where a terminal can show it.
+    const std::vector<roost::LanUrl> urls = roost::lan_urls(settings.bind, server.http_port(), server.https_port());
+    for (const roost::LanUrl& u : urls) {
+        if (!u.http.empty()) std::printf("roost: open %s\n", u.http.c_str());
+        if (!u.https.empty()) std::printf("roost: open %s\n", u.https.c_str());
     }
-    std::string qr_url; // the first http URL a phone can reach, IPv4 preferred
-    for (const std::string& ip : hosts) {
-        const bool v6 = ip.find(':') != std::string::npos;
-        const std::string host = v6 ? "[" + ip + "]" : ip;
-        if (server.http_port() >= 0) {
-            const std::string url = "http://" + host + ":" + std::to_string(server.http_port()) + "/";
-            std::printf("roost: open %s\n", url.c_str());
-            if (!is_loopback(ip) && (qr_url.empty() || (!v6 && qr_url.find('[') != std::string::npos))) {
-                qr_url = url;
-            }
-        }
-        if (server.https_port() >= 0) std::printf("roost: open https://%s:%d/\n", host.c_str(), server.https_port());
-    }
-    // For the phone: its camera opens the page (http: no certificate to trust first).
-    if (!qr_url.empty()) {
+    const std::string qr_url = roost::qr_url(urls);
+    if (!qr_url.empty() && isatty(STDOUT_FILENO) == 1) {
         std::printf("roost: scan to open %s\n%s", qr_url.c_str(), roost::qr_terminal(qr_url).c_str());
+    } else if (!qr_url.empty()) {
+        std::printf("roost: `roost qr` in a terminal shows a QR code of %s\n", qr_url.c_str());
     }
     server.run();
     g_server = nullptr;

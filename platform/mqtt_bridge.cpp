@@ -3,6 +3,7 @@
 #include "broker/broker.h"
 #include "broker/names.h"
 #include "broker/settings.h"
+#include "platform/local_names.h"
 #include "platform/os.h"
 #include "platform/runtime.h"
 
@@ -185,7 +186,9 @@ void MqttBridge::reconnect() {
     i.context = ctx_;
     i.vhost = vhost_;
     i.mqtt_cp = &cp;
-    i.address = host_.c_str();
+    // A static build asks avahi-daemon for a NAME.local broker (local_names.h).
+    address_ = resolve_local_name(host_);
+    i.address = address_.empty() ? host_.c_str() : address_.c_str();
     i.host = host_.c_str();
     i.port = port_;
     i.protocol = "roost-mqtt";

@@ -83,6 +83,7 @@ private:
     struct lws* wsi_ = nullptr;  // the MQTT stream
     struct lws* nwsi_ = nullptr; // its network connection
     std::string host_, client_id_, user_, password_, prefix_;
+    std::string address_; // host_'s address when Roost resolved it itself (local_names.h), else ""
     std::vector<std::string> rooms_;
     std::vector<std::string> topics_;
     int port_ = 0;

@@ -320,8 +320,16 @@ bool Server::open_journal(const Settings& settings, std::string& err) {
         return true;
     }
     const CoreLimits& l = settings.limits;
-    const JournalGeometry g{l.max_rooms, l.ring_bytes,    l.max_nicks,   l.reads_per_room,
-                            l.max_key,   l.max_reminders, l.max_watches, max_event_bytes(l)};
+    JournalGeometry g;
+    g.rooms = l.max_rooms;
+    g.ring_bytes = l.ring_bytes;
+    g.device_ring_bytes = device_ring_size(l);
+    g.nicks = l.max_nicks;
+    g.reads_per_room = l.reads_per_room;
+    g.max_key = l.max_key;
+    g.reminders = l.max_reminders;
+    g.watches = l.max_watches;
+    g.max_event = max_event_bytes(l);
     const FsyncPolicy policy = settings.fsync == "always"  ? FsyncPolicy::always
                                : settings.fsync == "never" ? FsyncPolicy::never
                                                            : FsyncPolicy::batch;

@@ -65,10 +65,10 @@ struct Bots {
         const roost::Room* r = broker->find_room(room);
         std::string all;
         if (r == nullptr) return all;
-        for (std::uint64_t s = r->ring->oldest(); s <= r->ring->head(); ++s) {
+        for (std::uint64_t s = r->history->oldest(); s <= r->history->head(); ++s) {
             const char* d = nullptr;
             std::uint32_t n = 0;
-            if (r->ring->get(s, d, n)) all.append(d, n).append("\n");
+            if (r->history->get(s, d, n)) all.append(d, n).append("\n");
         }
         return all;
     }

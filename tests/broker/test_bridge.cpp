@@ -41,7 +41,7 @@ struct Fixture {
         const roost::Room* r = broker->find_room(room);
         const char* d = nullptr;
         std::uint32_t n = 0;
-        return r != nullptr && r->ring->get(r->ring->head(), d, n) ? std::string(d, n) : std::string();
+        return r != nullptr && r->history->get(r->history->head(), d, n) ? std::string(d, n) : std::string();
     }
 };
 
@@ -106,14 +106,14 @@ void incoming_is_stored_once_with_its_origin(void**) {
     assert_true(dup);
     assert_int_equal(static_cast<int>(f.receive("lobby", remote("roost-a", "zz", 9, "mine"), dup)), 0);
     assert_true(dup);
-    assert_int_equal(f.broker->find_room("lobby")->ring->head(), 1);
+    assert_int_equal(f.broker->find_room("lobby")->history->head(), 1);
     // A new history of roost-b (it restarted without persistence) starts over.
     assert_int_equal(static_cast<int>(f.receive("lobby", remote("roost-b", "e2", 1, "again"), dup)), 0);
     assert_false(dup);
-    assert_int_equal(f.broker->find_room("lobby")->ring->head(), 2);
+    assert_int_equal(f.broker->find_room("lobby")->history->head(), 2);
     assert_int_equal(f.broker->stats().bridge_duplicates, 1);
     // The ring marks what came from elsewhere (never published back).
-    const roost::EntryMeta* meta = f.broker->find_room("lobby")->ring->meta(1);
+    const roost::EntryMeta* meta = f.broker->find_room("lobby")->history->meta(1);
     assert_true(meta != nullptr && meta->remote);
 }
 
@@ -179,8 +179,8 @@ void the_cursor_survives_a_restart(void**) {
     for (std::uint64_t s = 1; s <= 3; ++s) {
         const char* d = nullptr;
         std::uint32_t n = 0;
-        assert_true(r->ring->get(s, d, n));
-        assert_true(b.broker->restore_message(0, s, *r->ring->meta(s), std::string_view(d, n)));
+        assert_true(r->history->get(s, d, n));
+        assert_true(b.broker->restore_message(0, roost::HistoryClass::people, s, *r->history->meta(s), std::string_view(d, n)));
     }
     assert_true(b.broker->restore_bot(3, 0, rec.bots.at({3, 0})));
     b.broker->bridge_enable("roost-a", {});

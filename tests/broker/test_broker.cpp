@@ -202,7 +202,7 @@ void join_say_ack_msg_and_presence(void**) {
     ack = find(ev, "ack");
     assert_int_equal(num(*ack, "seq"), 1);
     assert_null(find(ev, "msg"));
-    assert_int_equal(h.broker->find_room("lab")->ring->head(), 1);
+    assert_int_equal(h.broker->find_room("lab")->history->head(), 1);
     assert_int_equal(count(h.drain(b), "msg"), 0);
 }
 
@@ -307,7 +307,7 @@ void tokens_gate_hello_join_and_say(void**) {
     assert_int_equal(count(ev, "msg"), 0);
     h.send(b, "{\"type\":\"say\",\"room\":\"sensors\",\"text\":\"21.5\"}");
     assert_non_null(find(h.drain(b), "ack"));
-    assert_int_equal(h.broker->find_room("lab")->ring->head(), 0);
+    assert_int_equal(h.broker->find_room("lab")->history->head(), 0);
     assert_int_equal(h.broker->close_code(b), 0);
 }
 
@@ -489,7 +489,7 @@ void batches_when_behind_and_direct_when_not(void**) {
     // A single message goes out straight from the ring: not a copy.
     const char* data = nullptr;
     std::uint32_t len = 0;
-    assert_true(h.broker->find_room("lab")->ring->get(1, data, len));
+    assert_true(h.broker->find_room("lab")->history->get(1, data, len));
     assert_ptr_equal(f.data, data);
     for (int i = 0; i < 10; ++i) h.send(a, "{\"type\":\"say\",\"room\":\"lab\",\"text\":\"more\"}");
     h.drain(a);
@@ -719,7 +719,7 @@ void property_exactly_once_in_order(void**) {
         for (auto& [r, joined] : c.joined) {
             const roost::Room* room = h.broker->find_room(r);
             if (joined && room != nullptr && h.broker->close_code(c.id) == 0 && c.last[r] != 0) {
-                assert_int_equal(c.last[r], room->ring->head());
+                assert_int_equal(c.last[r], room->history->head());
             }
         }
     }

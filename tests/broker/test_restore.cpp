@@ -24,7 +24,8 @@ struct FakeJournal final : roost::Journal {
         calls.push_back("room " + std::to_string(room) + " " + std::string(name) + " " + std::string(epoch));
         return full ? Errc::disk_full : Errc::ok;
     }
-    Errc appended(std::uint32_t room, std::uint64_t seq, const roost::EntryMeta&, std::string_view json) override {
+    Errc appended(std::uint32_t room, roost::HistoryClass, std::uint64_t seq, const roost::EntryMeta&,
+                  std::string_view json) override {
         calls.push_back("msg " + std::to_string(room) + " " + std::to_string(seq) + " " + std::string(json));
         return full ? Errc::disk_full : Errc::ok;
     }
@@ -78,7 +79,7 @@ void journal_sees_rooms_messages_keys_and_reads(void**) {
                         ("room 0 lobby " + std::string(x.broker->find_room("lobby")->epoch)).c_str());
     const char* data = nullptr;
     std::uint32_t len = 0;
-    assert_true(x.broker->find_room("lobby")->ring->get(1, data, len));
+    assert_true(x.broker->find_room("lobby")->history->get(1, data, len));
     assert_string_equal(x.journal.calls[1].c_str(), ("msg 0 1 " + std::string(data, len)).c_str());
     const roost::SessionId s = x.hello("Ann", "k-0123456789abcdef");
     assert_string_equal(x.journal.calls[2].c_str(), "key 0 Ann k-0123456789abcdef");
@@ -101,7 +102,7 @@ void a_full_disk_changes_nothing(void**) {
     assert_non_null(std::strstr(out.c_str(), R"("code":"server_busy")"));
     assert_non_null(std::strstr(out.c_str(), R"("ref":"c2")"));
     assert_null(std::strstr(out.c_str(), "\"two\""));
-    assert_int_equal(x.broker->find_room("lobby")->ring->head(), 1);
+    assert_int_equal(x.broker->find_room("lobby")->history->head(), 1);
     roost::PostResult r;
     assert_int_equal(static_cast<int>(x.broker->post("lobby", "dev", roost::MsgKind::device, "x", {}, {}, r)),
                      static_cast<int>(Errc::disk_full));
@@ -130,25 +131,25 @@ void restore_rebuilds_and_fills_gaps(void**) {
     assert_false(b.restore_room(limits.max_rooms, "other", "abcdefgh"));
     const std::string m10 = R"({"type":"msg","room":"lobby","seq":10,"ts":5,"from":"a","kind":"chat","text":"ten"})";
     const std::string m13 = R"({"type":"msg","room":"lobby","seq":13,"ts":6,"from":"a","kind":"chat","text":"13"})";
-    assert_true(b.restore_message(1, 10, roost::EntryMeta{5, 0}, m10));
-    assert_true(b.restore_message(1, 13, roost::EntryMeta{6, 0}, m13));
-    assert_false(b.restore_message(1, 12, roost::EntryMeta{6, 0}, m13)); // seqs ascend
+    assert_true(b.restore_message(1, roost::HistoryClass::people, 10, roost::EntryMeta{5, 0}, m10));
+    assert_true(b.restore_message(1, roost::HistoryClass::people, 13, roost::EntryMeta{6, 0}, m13));
+    assert_false(b.restore_message(1, roost::HistoryClass::people, 12, roost::EntryMeta{6, 0}, m13)); // seqs ascend
     const roost::Room* r = b.find_room("lobby");
     assert_string_equal(r->epoch, "abcdefgh");
-    assert_int_equal(r->ring->oldest(), 10);
-    assert_int_equal(r->ring->head(), 13);
+    assert_int_equal(r->history->oldest(), 10);
+    assert_int_equal(r->history->head(), 13);
     const char* data = nullptr;
     std::uint32_t len = 0;
-    assert_true(r->ring->get(11, data, len));
+    assert_true(r->history->get(11, data, len));
     const std::string lost(data, len);
     assert_non_null(std::strstr(lost.c_str(), R"("seq":11)"));
     assert_non_null(std::strstr(lost.c_str(), R"("kind":"system")"));
-    assert_true(r->ring->get(13, data, len));
+    assert_true(r->history->get(13, data, len));
     assert_string_equal(std::string(data, len).c_str(), m13.c_str());
     // A gap wider than the ring starts the ring afresh.
     const std::string far = R"({"type":"msg","room":"lobby","seq":9999,"ts":7,"from":"a","kind":"chat","text":"far"})";
-    assert_true(b.restore_message(1, 9999, roost::EntryMeta{7, 0}, far));
-    assert_int_equal(r->ring->oldest(), 9999);
+    assert_true(b.restore_message(1, roost::HistoryClass::people, 9999, roost::EntryMeta{7, 0}, far));
+    assert_int_equal(r->history->oldest(), 9999);
     assert_true(b.restore_key(4, "Ann", "k-0123456789abcdef"));
     assert_false(b.restore_key(5, "ANN", "k-other-0123456789")); // one nick, one entry
     assert_false(b.restore_key(6, "bad nick", "k-0123456789abcdef"));

@@ -165,7 +165,7 @@ void every_numeric_key_checks_its_bounds(void**) {
         Settings s;
         expect_action(conf(dashed + "=" + std::to_string(hi), s), ArgsAction::run, dashed);
     }
-    assert_int_equal(numeric, 37); // 56 rows but 19 of text: bind, data, tls_cert, tls_key, fsync, 9 mqtt texts, timezone, log_level, config, origins, token
+    assert_int_equal(numeric, 39); // 58 rows but 19 of text: bind, data, tls_cert, tls_key, fsync, 9 mqtt texts, timezone, log_level, config, origins, token
 }
 
 // Each numeric key lands in its own field (no two rows share one).
@@ -179,7 +179,7 @@ void every_numeric_key_sets_its_field(void**) {
     const Field fields[] = {
         ROOST_TOP(http_port), ROOST_TOP(https_port), ROOST_TOP(max_connections), ROOST_TOP(max_per_address),
         ROOST_TOP(handshake_timeout_s), ROOST_TOP(idle_timeout_s), ROOST_TOP(fsync_ms), ROOST_TOP(mqtt_qos), ROOST_LIMIT(max_rooms), ROOST_LIMIT(ring_msgs),
-        ROOST_LIMIT(ring_bytes), ROOST_LIMIT(max_sessions), ROOST_LIMIT(max_nicks), ROOST_LIMIT(rooms_per_session),
+        ROOST_LIMIT(ring_bytes), ROOST_LIMIT(device_ring_msgs), ROOST_LIMIT(device_ring_bytes), ROOST_LIMIT(max_sessions), ROOST_LIMIT(max_nicks), ROOST_LIMIT(rooms_per_session),
         ROOST_LIMIT(reads_per_room), ROOST_LIMIT(max_timers), ROOST_LIMIT(max_reminders),
         ROOST_LIMIT(reminders_per_nick), ROOST_LIMIT(max_watches), ROOST_LIMIT(max_text), ROOST_LIMIT(max_frame),
         ROOST_LIMIT(max_body), ROOST_LIMIT(backlog), ROOST_LIMIT(batch_bytes), ROOST_LIMIT(control_bytes),
@@ -375,6 +375,7 @@ void checks_across_settings(void**) {
         {{"--max-sessions", "65536", "--rooms-per-session", "256", "--control-bytes", "8192"},
          "most of it: max_sessions x rooms_per_session (subscriptions)"},
         {{"--max-text", "16000", "--ring-bytes", "200000"}, "max_frame 16384 cannot carry a say of max_text 16000"},
+        {{"--device-ring-bytes", "4096"}, "device_ring_bytes 4096 cannot hold one reading"},
         {{"--max-text", "4096", "--max-body", "2048"}, "max_body 2048 is below max_text 4096"},
         {{"--max-rooms", "4096", "--ring-bytes", "1048576"}, "the settings would reserve 4"},
         {{"--max-key", "16", "--token", "t 0123456789abcdefg rooms=a"}, "token t: its secret is longer than max_key"},

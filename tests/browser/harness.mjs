@@ -102,6 +102,28 @@ export function postJson(base, room, obj) {
   return request(base, "POST", "/api/rooms/" + room + "/messages", JSON.stringify(obj), { "Content-Type": "application/json" });
 }
 
+// People's messages (a device's posts are readings, kept apart): `nick`
+// says each of `lines` in `room` over a WebSocket of its own, opened from
+// `page`'s context, and returns once every one is acked.
+export function sayAs(page, nick, room, lines) {
+  return page.evaluate(([nick, room, lines]) => new Promise((resolve, reject) => {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws", "roost.v1");
+    let acked = 0;
+    ws.onerror = () => reject(new Error("sayAs: the WebSocket failed"));
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ type: "hello", nick }));
+      ws.send(JSON.stringify({ type: "join", room, backlog: 0 }));
+      lines.forEach((text, i) => ws.send(JSON.stringify({ type: "say", room, text, cid: nick + "-" + Date.now() + "-" + i })));
+    };
+    ws.onmessage = (e) => {
+      for (const ev of [].concat(JSON.parse(e.data))) {
+        if (ev.type === "error") { ws.close(); reject(new Error("sayAs: " + ev.code + " " + ev.message)); }
+        if (ev.type === "ack" && ++acked === lines.length) { ws.close(); resolve(acked); }
+      }
+    };
+  }), [nick, room, lines]);
+}
+
 // ---- the browser and its pages ----
 // roost.test resolves to the loopback address but is not a secure context
 // (plain HTTP to a name), as a phone on the LAN sees the page.

@@ -130,15 +130,25 @@ async def keys_and_reads():
     again.stop()
 
 
-def flip_bits_and_truncate():
-    rs = Roost(BIN, "--https-port", "-1", "--max-rooms", "4", *FAST).start()
+async def say_many(rs, rooms, count):
+    """`count` says into each room from one WebSocket client (people's
+    history, history.roost): {(room, seq): text}."""
+    c = await Client.connect(rs, "writer")
     sent = {}
-    for room in ("alpha", "beta"):
-        for i in range(1, 121):
-            st, _, b = rs.http("POST", "/api/rooms/%s/messages?from=dev" % room, ("%s %d" % (room, i)).encode(),
-                               {"Content-Type": "text/plain"})
-            assert st == 201, b
-            sent[(room, b["seq"])] = "%s %d" % (room, i)
+    for room in rooms:
+        await c.send({"type": "join", "room": room, "backlog": 0})
+        await c.wait("joined", room=room)
+        for i in range(1, count + 1):
+            text = "%s %d" % (room, i)
+            await c.send({"type": "say", "room": room, "text": text, "cid": "%s-%d" % (room, i)})
+            sent[(room, (await c.wait("ack", cid="%s-%d" % (room, i)))["seq"])] = text
+    await c.close()
+    return sent
+
+
+async def flip_bits_and_truncate():
+    rs = Roost(BIN, "--https-port", "-1", "--max-rooms", "4", *FAST).start()
+    sent = await say_many(rs, ("alpha", "beta"), 120)
     _, _, _, before = history(rs, "alpha")
     check("clean shutdown exits 0", rs.stop() == 0)
     path = os.path.join(rs.data, "history.roost")
@@ -169,6 +179,34 @@ def flip_bits_and_truncate():
           bhead == 60 and len(beta) == 60 and all(beta[s]["text"] == sent[("beta", s)] for s in beta))
     st, _, b = again.http("POST", "/api/rooms/beta/messages?from=dev", b"after", {"Content-Type": "text/plain"})
     check("beta continues after its last intact record", st == 201 and b["seq"] == bhead + 1, str(b))
+    again.stop()
+
+
+async def readings_damage():
+    """readings.roost: a flipped bit in a reading is reported and that reading
+    skipped (readings leave no lost-marker: their gaps are by design); the
+    people's messages around them come back whole."""
+    rs = Roost(BIN, "--https-port", "-1", "--max-rooms", "4", *FAST).start()
+    people = await say_many(rs, ("mixed",), 10)
+    for i in range(20):
+        st, _, b = rs.http("POST", "/api/rooms/mixed/messages?from=probe", json.dumps({"data": {"t": i}}).encode(),
+                           {"Content-Type": "application/json"})
+        assert st == 201, b
+    check("clean shutdown exits 0", rs.stop() == 0)
+    path = os.path.join(rs.data, "readings.roost")
+    data = bytearray(open(path, "rb").read())
+    offs = [o for o in range(4096, len(data), 32) if data[o:o + 4] == b"\xf7RM\x01"]
+    check("the 20 readings are records in readings.roost", len(offs) == 20, len(offs))
+    data[offs[7] + 60] ^= 0x10
+    open(path, "wb").write(bytes(data))
+    again = Roost(BIN, "--https-port", "-1", "--max-rooms", "4", *FAST, data=rs.data).start()
+    check("start-up reports the damaged reading", "damaged record(s)" in again.output(), again.output())
+    _, head, oldest, msgs = history(again, "mixed")
+    texts = {m["text"] for m in msgs.values() if m["kind"] == "chat"}
+    check("the people's messages are whole and the other 19 readings back (no lost marker)",
+          head == 30 and texts == set(people.values()) and
+          sum(1 for m in msgs.values() if m["kind"] == "device") == 19 and
+          not [m for m in msgs.values() if m["kind"] == "system"], msgs)
     again.stop()
 
 
@@ -239,11 +277,20 @@ async def disk_full():
             if st == 507:
                 check("a post on a full disk: 507 with a JSON error", b["error"]["code"] == "server_busy", str(b))
                 break
-        check("the disk filled up and posts were refused", refused == 1)
+        check("the disk filled up and posts (readings.roost) were refused", refused == 1)
+        # People's history is another file (history.roost): say until its
+        # free pages run out too.
+        e = None
+        for i in range(60):
+            await writer.send({"type": "say", "room": "lobby", "text": "x" * 1500, "cid": "full-%d" % i})
+            ev = await writer.wait_any(("ack", "error"), timeout=10)
+            if ev["type"] == "error":
+                e = ev
+                break
+        check("a say on a full disk: error server_busy for its cid",
+              e is not None and e["code"] == "server_busy" and e["ref"] == "full-%d" % i, e)
+        full_cid = "full-%d" % i
         head_full = rs.http("GET", "/api/rooms/lobby/messages?limit=1")[2]["head"]
-        await writer.send({"type": "say", "room": "lobby", "text": "x" * 1500, "cid": "full-1"})
-        e = await writer.wait("error")
-        check("a say on a full disk: error server_busy for its cid", e["code"] == "server_busy" and e["ref"] == "full-1")
         st, _, b = rs.http("POST", "/api/rooms/newroom/messages?from=dev", b"x", {"Content-Type": "text/plain"})
         check("a new room on a full disk: 507, and no room appears",
               st == 507 and rs.http("GET", "/api/rooms/newroom/messages")[0] == 404)
@@ -255,8 +302,8 @@ async def disk_full():
         os.unlink(filler)
         st, _, b = rs.http("POST", "/api/rooms/lobby/messages?from=dev", b"space is back", {"Content-Type": "text/plain"})
         check("space is back: posts are accepted again", st == 201 and b["seq"] == head_full + 1, str(b))
-        await writer.send({"type": "say", "room": "lobby", "text": "x" * 1500, "cid": "full-1"})
-        a = await writer.wait("ack")
+        await writer.send({"type": "say", "room": "lobby", "text": "x" * 1500, "cid": full_cid})
+        a = await writer.wait("ack", cid=full_cid)
         check("the refused say, retried with its cid, is stored once", a["seq"] == head_full + 2)
         st, _, m = rs.http("GET", "/metrics")
         check("/metrics counts the refusals", "roost_disk_full_refusals_total 3" in m, m[-600:])
@@ -325,7 +372,8 @@ async def main():
     for policy in ("batch", "always"):
         await kill9_mid_stream(policy)
     await keys_and_reads()
-    flip_bits_and_truncate()
+    await flip_bits_and_truncate()
+    await readings_damage()
     refused_at_start()
     await refused_sync(sys.argv[2])
     ran = await disk_full()

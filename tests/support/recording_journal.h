@@ -14,7 +14,8 @@ namespace roost_test {
 struct RecordingJournal final : roost::Journal {
     std::map<std::pair<std::uint32_t, std::uint32_t>, std::string> bots; // (table, index) -> bytes
     roost::Errc room_started(std::uint32_t, std::string_view, std::string_view) override { return roost::Errc::ok; }
-    roost::Errc appended(std::uint32_t, std::uint64_t, const roost::EntryMeta&, std::string_view) override {
+    roost::Errc appended(std::uint32_t, roost::HistoryClass, std::uint64_t, const roost::EntryMeta&,
+                         std::string_view) override {
         return roost::Errc::ok;
     }
     void key_set(std::uint32_t, std::string_view, std::string_view) override {}
