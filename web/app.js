@@ -158,7 +158,7 @@ async function older() {
   try {
     const b = await conn.older(r.name, range);
     if (b.epoch !== r.epoch) throw new Error("another history");
-    keepPlace(() => prepend(r, b));
+    keepPlace(() => prepend(r, b, range.since));
     renderSeen(r);
   } catch (_) { wait = 3000; }
   setTimeout(() => { loading = false; if (r.name === S.active) check(); }, wait);

@@ -113,13 +113,12 @@ export function trim(r) {
   if (f && f === r.ol.firstElementChild) r.ol.prepend(dayItem(Date.parse(f.querySelector("time").dateTime)));
 }
 
-// Older history ({epoch, oldest, messages} from conn.older) above the
-// oldest shown; a day line shared with the one below is drawn once.
-export function prepend(r, b) {
+// Older history ({epoch, oldest, messages} from conn.older, asked for the
+// seqs after `since`) above the oldest shown; a day line shared with the
+// one below is drawn once.
+export function prepend(r, b, since) {
   r.oldest = b.oldest;
   const all = b.messages.filter((m) => m.seq < r.first && !r.keys.has(r.epoch + ":" + m.seq));
-  // nothing older is held after all
-  if (!all.length) r.oldest = r.first;
   const msgs = all.filter((m) => !hidden(r, m));
   r.ol.querySelector(".start")?.remove();
   let at = top(r), day = 0;
@@ -132,8 +131,9 @@ export function prepend(r, b) {
   }
   if (at && at.classList.contains("day") && +at.dataset.day === day) { const next = at.nextElementSibling; at.remove(); at = next; }
   for (const x of items) r.ol.insertBefore(x, at);
-  // hidden readings included: the next page is older than them
-  if (all.length) r.first = all[0].seq;
+  // Hidden readings included, and seqs no longer held (readings that left
+  // their ring) passed over: the next page is older than all of them.
+  r.first = all.length ? all[0].seq : since + 1;
   startMarker(r);
 }
 
