@@ -2,18 +2,22 @@
 // follows, what the person does, and the panels, banner and menus around
 // the log. The page's state is state.js; the link to the broker conn.js;
 // a room's list of messages messages.js; the log's scrolling log.js;
-// settings and notifications prefs.js; DOM builders view.js.
+// settings and notifications prefs.js; DOM builders view.js; a room's
+// Devices view devices.js.
 import { Conn } from "./conn.js";
+import { deviceMsg, loadDevices, roomShown, wireDevices } from "./devices.js";
 import { arrived, atBottom, check, keepPlace, toBottom, wireLog } from "./log.js";
-import { joinedNotes, pendingEl, place, prepend, renderSeen, systemLine, trim } from "./messages.js";
+import { hidden, joinedNotes, pendingEl, place, prepend, renderSeen, systemLine, trim } from "./messages.js";
 import { enterSends, store, tell, titleBadge, wirePrefs } from "./prefs.js";
 import { S, label, peer, room, same } from "./state.js";
-import { dmRoom, mentions, newKey, nickProblem, nickValid, olderRange, roomName, typingLine } from "./util.js";
-import { el, nickButton, pendingItem, refusedItem } from "./view.js";
+import { alertOf, counts, dmRoom, mentions, newKey, nickProblem, nickValid, olderRange, roomName, typingLine } from "./util.js";
+import { button, el, nickButton, pendingItem, refusedItem } from "./view.js";
 
 const $ = (id) => document.getElementById(id);
-const OLDER = 50;          // messages asked for per step of reading back
-const TYPING_SHOW = 8000;  // a "typing" without a newer word expires after this
+// messages asked for per step of reading back
+const OLDER = 50;
+// a "typing" without a newer word expires after this
+const TYPING_SHOW = 8000;
 
 const conn = new Conn(onEvent, onStatus);
 
@@ -97,6 +101,7 @@ function joined(ev) {
   // someone starts a conversation: its newest message may be news.
   r.live = ev.recovered ? r.seq : r.dm ? ev.head - 1 : ev.head;
   joinedNotes(r, ev);
+  loadDevices(r);
   saveRooms();
   if (!S.active || (S.pendingShow === ev.room)) { S.pendingShow = ""; show(ev.room); }
   render();
@@ -107,13 +112,15 @@ function message(m) {
   const active = m.room === S.active;
   const pinned = active && atBottom();
   if (!place(r, m)) return;
+  deviceMsg(r, m, m.seq > r.live);
+  if (hidden(r, m)) return;
   clearTyping(r, m.from);
   const seen = S.read[m.room];
   const old = seen && seen.epoch === m.epoch && m.seq <= seen.seq;
   const mine = same(m.from, S.nick);
   if (pinned) trim(r);
   if (pinned && !document.hidden) markRead(r);
-  else if (!old && !mine) { r.unread++; renderRooms(); }
+  else if (!old && !mine && counts(m, r.dm)) { r.unread++; renderRooms(); }
   if (active) { renderSeen(r); arrived(pinned || mine); }
   if (!old && !mine && m.seq > r.live) news(r, m);
 }
@@ -123,11 +130,12 @@ function message(m) {
 // the page is away, a notification (prefs.js).
 function news(r, m) {
   const d = m.data || {};
-  const alert = m.kind === "bot" && d.alert;
-  const dm = r.dm && !d.tiles; // the bot's private Wordle rows are not news
+  const alert = alertOf(m);
+  // the bot's private Wordle rows are not news
+  const dm = r.dm && !d.tiles;
   const mention = m.kind === "chat" && mentions(m.text, S.nick);
   const where = r.dm ? "" : " in # " + r.name;
-  const what = alert ? (d.alert === "ok" ? "All clear" : "Alert") + where
+  const what = alert ? (alert === "ok" ? "All clear" : "Alert") + where
     : m.from + (r.name === S.active ? "" : r.dm ? " (direct message)" : where);
   if (alert || dm || mention || (m.kind === "chat" && r.name === S.active)) announce(what + ": " + m.text);
   if (alert || dm || mention) tell(alert ? what : m.from + where, m.text, r.name);
@@ -150,7 +158,7 @@ async function older() {
   try {
     const b = await conn.older(r.name, range);
     if (b.epoch !== r.epoch) throw new Error("another history");
-    keepPlace(() => prepend(r, b));
+    keepPlace(() => prepend(r, b, range.since));
     renderSeen(r);
   } catch (_) { wait = 3000; }
   setTimeout(() => { loading = false; if (r.name === S.active) check(); }, wait);
@@ -196,7 +204,8 @@ function openDm(nick) {
   show(name);
 }
 
-let pin = null; // log.js's ResizeObserver: keeps a reader at the bottom there
+// log.js's ResizeObserver: keeps a reader at the bottom there
+let pin = null;
 function show(name) {
   S.active = name;
   store.set("active", name);
@@ -210,6 +219,7 @@ function show(name) {
   $("say-input").placeholder = r ? "Message " + label(r) : "Join a room first";
   toBottom();
   if (r) { markRead(r); renderSeen(r); }
+  roomShown(r || null);
   togglePanel("", false);
   render();
   check();
@@ -247,7 +257,8 @@ function send(text) {
   }
   if (cmd === "/help") {
     systemLine(S.active, "Commands on this page:\n" + COMMANDS.map((c) => c[0] + ": " + c[1]).join("\n"));
-    if (r && !r.dm) queue(r, "/help"); // the broker's own list, answered by its bot
+    // the broker's own list, answered by its bot
+    if (r && !r.dm) queue(r, "/help");
     return;
   }
   if (!r) { systemLine(S.active, "join a room first: /join ROOM"); return; }
@@ -313,9 +324,7 @@ function render() {
 
 function roomButton(r, text, count) {
   const li = el("li");
-  const b = el("button", "room" + (r === S.active ? " active" : ""), text);
-  b.type = "button";
-  b.dataset.room = r;
+  const b = button("room" + (r === S.active ? " active" : ""), text, "room", r);
   if (r === S.active) b.setAttribute("aria-current", "true");
   li.append(b);
   if (count) li.append(el("span", "count", count));
@@ -488,7 +497,8 @@ function wire() {
   });
   input.addEventListener("input", () => {
     grow();
-    if (!input.value || input.value[0] === "/") { typing(false); return; } // commands are not typing
+    // commands are not typing
+    if (!input.value || input.value[0] === "/") { typing(false); return; }
     typing(true);
     clearTimeout(typingStop);
     typingStop = setTimeout(() => typing(false), 4000);
@@ -516,6 +526,7 @@ function wire() {
   // The menu floats where its name was: it goes when the name scrolls away.
   $("log").addEventListener("scroll", () => { if (Math.abs($("log").scrollTop - menuAt) > 30) closeMenu(); }, { passive: true });
   wirePrefs(renderRooms);
+  wireDevices(() => conn.headers());
   // Rooms and member counts of the rooms this page is not in.
   setInterval(() => {
     if (document.hidden || conn.state !== "connected") return;

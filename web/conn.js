@@ -17,26 +17,35 @@
 // acks or refuses it (the broker's cid rule makes a retry store nothing).
 import { backoff, newCid } from "./util.js";
 
-const PING_MS = 20000;  // ping when connected; a link silent for
-const DEAD_MS = 45000;  // this long is taken as dead and reopened
-const PROBE_MS = 60000; // in the HTTP fallback, try the WebSocket this often
+// Ping every PING_MS when connected; a link silent for DEAD_MS is taken as
+// dead and reopened; in the HTTP fallback, try the WebSocket every PROBE_MS.
+const PING_MS = 20000;
+const DEAD_MS = 45000;
+const PROBE_MS = 60000;
 const FIRST_BACKLOG = 50;
 
 export class Conn {
   constructor(on, status) {
     this.on = on;
     this.status = status;
-    this.rooms = new Set();   // rooms to be in (plain and direct-message)
-    this.pos = new Map();     // room -> {epoch, seq}: the newest message seen
-    this.waiting = new Set(); // rooms whose `join` with `since` is unanswered
-    this.outbox = [];         // {cid, room, to?, text}
+    // rooms to be in (plain and direct-message)
+    this.rooms = new Set();
+    // room -> {epoch, seq}: the newest message seen
+    this.pos = new Map();
+    // rooms whose `join` with `since` is unanswered
+    this.waiting = new Set();
+    // {cid, room, to?, text}
+    this.outbox = [];
     this.limits = { ring: 256, backlog: 50, max_text: 2048 };
     this.mode = "ws";
     this.state = "stopped";
     this.attempt = 0;
-    this.noWelcome = 0;       // WebSockets in a row closed before `welcome`
-    this.sources = new Map(); // room -> EventSource (HTTP fallback)
-    this.gen = 0;             // bumps on every (re)connect: stale callbacks check it
+    // WebSockets in a row closed before `welcome`
+    this.noWelcome = 0;
+    // room -> EventSource (HTTP fallback)
+    this.sources = new Map();
+    // bumps on every (re)connect: stale callbacks check it
+    this.gen = 0;
     addEventListener("online", () => this.state !== "stopped" && this.state !== "connected" && this.reconnectNow());
     addEventListener("offline", () => this.setState("offline"));
     document.addEventListener("visibilitychange", () => {
@@ -389,7 +398,8 @@ export class Conn {
   }
 
   async post(m) {
-    if (m.to) return; // direct messages wait for the WebSocket
+    // direct messages wait for the WebSocket
+    if (m.to) return;
     const g = this.gen;
     let r, body;
     try {
@@ -399,7 +409,8 @@ export class Conn {
         body: JSON.stringify({ text: m.text, from: this.nick, cid: m.cid }),
       });
       body = await r.json();
-    } catch (_) { return; } // stays queued; sent again after the reconnect
+    // stays queued; sent again after the reconnect
+    } catch (_) { return; }
     if (g !== this.gen && r.status >= 500) return;
     if (r.ok) this.done(m.cid, { type: "ack", cid: m.cid, room: m.room, seq: body.seq });
     else if (r.status < 500 && r.status !== 429) this.done(m.cid, null, body.error);

@@ -9,8 +9,10 @@
 
 const log = document.getElementById("log");
 const pill = document.getElementById("pill");
-const NEAR = 40;   // px from the bottom that still count as "at the bottom"
-const EARLY = 300; // px from the top at which older history is asked for
+// px from the bottom that still count as "at the bottom"
+const NEAR = 40;
+// px from the top at which older history is asked for
+const EARLY = 300;
 let bottom = true;
 let fresh = 0;
 let hooks = { bottom() {}, top() {} };
@@ -63,5 +65,6 @@ export function wireLog(on) {
   pill.addEventListener("click", () => { toBottom(); hooks.bottom(); });
   const pin = new ResizeObserver(() => { if (bottom) log.scrollTop = log.scrollHeight; });
   pin.observe(log);
-  return pin; // the page observes each room's list with it too (show())
+  // the page observes each room's list with it too (show())
+  return pin;
 }

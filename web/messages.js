@@ -1,25 +1,40 @@
 // One room's list of messages (r.ol): live messages in order below, older
 // history put above with its day lines, the notes that explain the list
-// (the start of the history, an empty room, missed messages), the
-// person's own Wordle letters, read receipts, and dropping the oldest.
+// (the start of the history, an empty room, missed messages, readings
+// shown elsewhere), the person's own Wordle letters, read receipts, and
+// dropping the oldest.
 // Messages are keyed by (epoch, seq), so a replay never shows one twice.
 import { toBottom } from "./log.js";
+import { readingsInChat } from "./prefs.js";
 import { S, peer, same } from "./state.js";
 import { dayKey, seenBy } from "./util.js";
 import { dayItem, el, messageItem, noteItem, tiles } from "./view.js";
 
-const KEEP = 500; // list items kept per room while the reader is at the bottom, oldest dropped first
-const guesses = []; // the person's own Wordle rows with letters, from the bot's direct messages
+// list items kept per room while the reader is at the bottom, oldest dropped first
+const KEEP = 500;
+// the person's own Wordle rows with letters, from the bot's direct messages
+const guesses = [];
 const ofEpoch = (r) => `li.msg[data-key^="${CSS.escape(r.epoch + ":")}"]`;
 
-// Puts a live message at the bottom; false if it is shown already.
+// A device's reading (a device's post with data) that this page shows only
+// under Devices (prefs.js). A device's post of text alone stays in the chat.
+export const hidden = (r, m) => m.kind === "device" && !!m.data && !readingsInChat(r.name);
+
+// Puts a live message at the bottom; false if it is shown already. A hidden
+// reading is not put in the list (the first one leaves a note saying where
+// readings are), so readings never push people's messages off the page.
 export function place(r, m) {
   const key = m.epoch + ":" + m.seq;
   if (r.keys.has(key)) return false;
-  r.keys.add(key);
   if (m.seq > r.seq) r.seq = m.seq;
-  if (m.cid) pendingEl(m.room, m.cid)?.remove();
   r.ol.querySelector(".empty")?.remove();
+  if (hidden(r, m)) {
+    if (!r.told) insert(r, noteItem("", "Readings are under Devices (at the top); alerts show here."));
+    r.told = 1;
+    return true;
+  }
+  r.keys.add(key);
+  if (m.cid) pendingEl(m.room, m.cid)?.remove();
   const d = dayKey(m.ts);
   if (d !== r.day) { insert(r, dayItem(m.ts)); r.day = d; }
   insert(r, item(r, m, r.series));
@@ -98,12 +113,13 @@ export function trim(r) {
   if (f && f === r.ol.firstElementChild) r.ol.prepend(dayItem(Date.parse(f.querySelector("time").dateTime)));
 }
 
-// Older history ({epoch, oldest, messages} from conn.older) above the
-// oldest shown; a day line shared with the one below is drawn once.
-export function prepend(r, b) {
+// Older history ({epoch, oldest, messages} from conn.older, asked for the
+// seqs after `since`) above the oldest shown; a day line shared with the
+// one below is drawn once.
+export function prepend(r, b, since) {
   r.oldest = b.oldest;
-  const msgs = b.messages.filter((m) => m.seq < r.first && !r.keys.has(r.epoch + ":" + m.seq));
-  if (!msgs.length) r.oldest = r.first; // nothing older is held after all
+  const all = b.messages.filter((m) => m.seq < r.first && !r.keys.has(r.epoch + ":" + m.seq));
+  const msgs = all.filter((m) => !hidden(r, m));
   r.ol.querySelector(".start")?.remove();
   let at = top(r), day = 0;
   const items = [], series = new Map();
@@ -115,7 +131,9 @@ export function prepend(r, b) {
   }
   if (at && at.classList.contains("day") && +at.dataset.day === day) { const next = at.nextElementSibling; at.remove(); at = next; }
   for (const x of items) r.ol.insertBefore(x, at);
-  if (msgs.length) r.first = msgs[0].seq;
+  // Hidden readings included, and seqs no longer held (readings that left
+  // their ring) passed over: the next page is older than all of them.
+  r.first = all.length ? all[0].seq : since + 1;
   startMarker(r);
 }
 

@@ -1,8 +1,10 @@
 // The person's settings on this device (localStorage) and what they switch:
 // telling the person about a direct message, a mention of their nick or a
 // watch alert while the page is in the background (a browser notification,
-// a short sound, a vibration), the unread count in the tab's title, and
-// whether Enter sends. The settings panel is #settings in index.html.
+// a short sound, a vibration), the unread count in the tab's title, whether
+// Enter sends, and which rooms show device readings in the chat. The
+// settings panel is #settings in index.html; the readings switch is in a
+// room's Devices view (devices.js).
 //
 // Notifications need a secure context (HTTPS, or the loopback address): on
 // plain HTTP the panel says so and links trust.html. They go through the
@@ -10,7 +12,8 @@
 // no `new Notification`); a tap on one opens its room (sw.js).
 
 const $ = (id) => document.getElementById(id);
-const coarse = matchMedia("(pointer: coarse)").matches; // a touch screen, no mouse
+// a touch screen, no mouse
+const coarse = matchMedia("(pointer: coarse)").matches;
 
 export const store = {
   get(k, d) { try { const v = localStorage.getItem("roost." + k); return v === null ? d : JSON.parse(v); } catch (_) { return d; } },
@@ -19,11 +22,18 @@ export const store = {
 
 // notify, sound, vibrate: off until the person turns them on; enter: by
 // device (Enter sends on a keyboard, makes a new line on a touch screen).
-const prefs = { notify: false, sound: false, vibrate: false, badge: true, enter: !coarse, ...store.get("prefs", {}) };
+// chat: the rooms whose device readings also show in the chat (by default
+// they show only under Devices).
+const prefs = { notify: false, sound: false, vibrate: false, badge: true, enter: !coarse, chat: [], ...store.get("prefs", {}) };
 const canNotify = () => window.isSecureContext && "Notification" in window;
 let audio = null;
 
 export const enterSends = () => prefs.enter;
+export const readingsInChat = (room) => prefs.chat.includes(room);
+export function setReadingsInChat(room, on) {
+  prefs.chat = prefs.chat.filter((x) => x !== room).concat(on ? [room] : []);
+  store.set("prefs", prefs);
+}
 
 // The page is "away" when hidden (another tab, the phone's home screen) or
 // without focus (a laptop window behind another one).
@@ -94,7 +104,8 @@ export function wirePrefs(badgeChanged) {
       if (k === "notify" && box.checked && Notification.permission !== "granted") {
         prefs.notify = (await Notification.requestPermission()) === "granted";
       }
-      if (k === "sound" && box.checked) beep(); // a sample, and a user gesture for the audio
+      // a sample, and a user gesture for the audio
+      if (k === "sound" && box.checked) beep();
       store.set("prefs", prefs);
       explain();
       $("say-input").enterKeyHint = prefs.enter ? "send" : "enter";

@@ -7,7 +7,7 @@
 // Server-Sent Events, /ca.crt and the WebSocket go to the network untouched.
 // A tap on a notification (prefs.js) opens its room.
 const CACHE = "roost-shell";
-const SHELL = ["/", "/style.css", "/app.js", "/conn.js", "/log.js", "/messages.js", "/prefs.js", "/state.js",
+const SHELL = ["/", "/style.css", "/app.js", "/conn.js", "/devices.js", "/log.js", "/messages.js", "/prefs.js", "/state.js",
   "/util.js", "/view.js", "/icon.svg", "/manifest.webmanifest"];
 
 self.addEventListener("install", (e) => {

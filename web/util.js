@@ -1,5 +1,6 @@
 // Pure helpers of the page: no DOM, no network, so Node runs them in
-// tests/web/test_util.mjs. Names and limits follow ../shared/PROTOCOL.md.
+// tests/web/test_util.mjs and test_devices.mjs. Names and limits follow
+// docs/protocol.md.
 
 const ROOM = /^[a-z0-9][a-z0-9_-]{0,31}$/;
 const NICK = /^[A-Za-z0-9_.-]{1,24}$/;
@@ -162,4 +163,103 @@ export function dayKey(ts) {
 
 export function timeLabel(ts) {
   return new Date(ts).toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+}
+
+// ---- devices: what a message is to a reader, and the charts' geometry ----
+
+// A message that is an alert: "alert" (a /watch crossed, a device went
+// quiet) or "ok" (that is over), else "". Watch alerts are the bot's
+// messages with data.state "alert"/"back"; a device going quiet and coming
+// back are the broker's system messages with data.state "stale"/"back".
+export function alertOf(m) {
+  const d = m.data || {}, s = d.state;
+  // TEMP until the broker's per-device watches (issue #17) are merged: data.alert "high"/"ok".
+  if (m.kind === "bot" && d.alert) return d.alert === "ok" ? "ok" : "alert";
+  if (m.kind === "bot" || m.kind === "system") return s === "alert" || s === "stale" ? "alert" : s === "back" ? "ok" : "";
+  return "";
+}
+
+// Whether a new message counts as unread: people's messages, alerts, and
+// the text a script posts (a device's post without data) do; readings (a
+// device's post with data) and the bots' posts do not, except a bot's
+// direct message (a reminder; not the private rows of a Wordle).
+export function counts(m, dm) {
+  const d = m.data;
+  return m.kind === "chat" || (m.kind === "device" && !d) || !!alertOf(m) || (dm && m.kind === "bot" && !(d && d.tiles));
+}
+
+// "12 s ago" for an age in ms (a clock ahead of the broker's says "now").
+export function ago(ms) {
+  const s = Math.floor(ms / 1000);
+  return s < 1 ? "now" : s < 60 ? s + " s ago" : s < 3600 ? Math.floor(s / 60) + " min ago"
+    : s < 86400 ? Math.floor(s / 3600) + " h ago" : Math.floor(s / 86400) + " d ago";
+}
+
+// The SVG paths of a series [[ts, min, avg, max]...] drawn by x(ts) and
+// y(v): `line` through the averages, `band` between the minima and maxima.
+// Both break where the next value is more than `join` ms later, so a gap
+// stays a gap; a value alone between gaps is drawn `half` ms either side
+// of its time (across its bucket), so it shows.
+export function seriesPaths(points, x, y, join, half) {
+  let line = "", band = "", run = [];
+  const xy = (p, k) => x(p[0]).toFixed(1) + " " + y(p[k]).toFixed(1);
+  const flush = () => {
+    if (run.length === 1) run = [-half, half].map((h) => [run[0][0] + h, ...run[0].slice(1)]);
+    if (run.length) {
+      line += "M" + run.map((p) => xy(p, 2)).join("L");
+      band += "M" + run.map((p) => xy(p, 3)).join("L") + "L" + run.reverse().map((p) => xy(p, 1)).join("L") + "Z";
+    }
+    run = [];
+  };
+  for (const p of points) {
+    if (p[2] === null || p[2] === undefined) continue;
+    if (run.length && p[0] - run[run.length - 1][0] > join) flush();
+    run.push(p);
+  }
+  flush();
+  return { line, band };
+}
+
+// About n+1 round values (steps of 1, 2 or 5 times a power of ten) from at
+// or below `lo` to at or above `hi`: a chart's value axis. Equal ends are
+// widened around their value; no finite range, no ticks.
+export function valueTicks(lo, hi, n) {
+  if (!(n >= 1 && hi - lo >= 0 && hi - lo < Infinity)) return [];
+  if (hi === lo) { const d = Math.abs(lo) / 10 || 1; lo -= d; hi += d; }
+  const raw = (hi - lo) / n, p = 10 ** Math.floor(Math.log10(raw)), f = raw / p;
+  const step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p;
+  const dec = Math.max(0, -Math.floor(Math.log10(step)));
+  const out = [];
+  for (let k = Math.floor(lo / step); k <= Math.ceil(hi / step); k++) out.push(+(k * step).toFixed(dec));
+  return out;
+}
+
+const TICK_MIN = [5, 10, 15, 30, 60, 120, 180, 360, 720, 1440, 2880, 10080];
+
+// Times for a chart's time axis from `from` to `to` (ms): at most about n,
+// at round times of the viewer's own zone (every 30 min, every 6 h from
+// midnight, every day at midnight ...). Returns {step (minutes), ticks}.
+export function timeTicks(from, to, n) {
+  const step = TICK_MIN.find((s) => (to - from) / 60000 / s <= n) || TICK_MIN[TICK_MIN.length - 1];
+  const ticks = [];
+  if (!(to > from)) return { step, ticks };
+  const day = new Date(from);
+  day.setHours(0, 0, 0, 0);
+  for (let k = 0; ; k++) {
+    const d = new Date(day);
+    if (step < 1440) d.setHours(0, k * step); else d.setDate(d.getDate() + (k * step) / 1440);
+    const t = d.getTime();
+    if (t > to) break;
+    if (t >= from && !(t <= ticks[ticks.length - 1])) ticks.push(t);
+  }
+  return { step, ticks };
+}
+
+// A time axis label in the viewer's locale and zone: a date for ticks a day
+// or more apart, the weekday at midnight, else the time.
+export function tickLabel(ts, step) {
+  const d = new Date(ts);
+  if (step >= 1440) return d.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  if (!d.getHours() && !d.getMinutes()) return d.toLocaleDateString(undefined, { weekday: "short" });
+  return timeLabel(ts);
 }

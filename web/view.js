@@ -1,16 +1,25 @@
 // DOM builders of the page. Every string that came from the network goes
 // into the page through textContent or an attribute set by name, never as
 // markup, so a message is always text (the CSP allows no inline script).
-import { dayKey, dayLabel, sparkPath, splitLinks, timeLabel } from "./util.js";
+import { alertOf, dayKey, dayLabel, sparkPath, splitLinks, timeLabel } from "./util.js";
 
 const SVG = "http://www.w3.org/2000/svg";
-const SPARK_KEEP = 30; // values kept per device key per room
+// values kept per device and key per room
+const SPARK_KEEP = 30;
 
 export function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
   if (text !== undefined) e.textContent = text;
   return e;
+}
+
+// A button that is not a form's submit, with one data- attribute.
+export function button(cls, text, key, value = "") {
+  const b = el("button", cls, text);
+  b.type = "button";
+  if (key) b.dataset[key] = value;
+  return b;
 }
 
 // Text with its http(s) links made clickable, everything else as text.
@@ -34,46 +43,44 @@ export function richText(text) {
 // (message, mention); one's own is plain text.
 export function nickButton(nick, me) {
   if (nick.toLowerCase() === me.toLowerCase()) return el("span", "nick", nick);
-  const b = el("button", "nick", nick);
-  b.type = "button";
-  b.dataset.nick = nick;
+  const b = button("nick", nick, "nick", nick);
   b.setAttribute("aria-controls", "nick-menu");
   b.setAttribute("aria-expanded", "false");
   return b;
 }
 
-function spark(values) {
-  const w = 64, h = 18;
-  const s = document.createElementNS(SVG, "svg");
-  s.setAttribute("class", "spark");
-  s.setAttribute("viewBox", `0 0 ${w} ${h}`);
-  s.setAttribute("width", w);
-  s.setAttribute("height", h);
-  s.setAttribute("role", "img");
-  s.setAttribute("aria-label", "recent values: " + values.join(", "));
-  const p = document.createElementNS(SVG, "path");
-  p.setAttribute("d", sparkPath(values, w, h));
-  p.setAttribute("fill", "none");
-  p.setAttribute("stroke", "currentColor");
-  p.setAttribute("stroke-width", "1.5");
-  s.append(p);
+// An SVG element with its attributes.
+export function svg(tag, attrs) {
+  const e = document.createElementNS(SVG, tag);
+  for (const k in attrs) e.setAttribute(k, attrs[k]);
+  return e;
+}
+
+// A small chart w x h px described by `label`, drawing path `d`.
+export function spark(d, label, w = 64, h = 18) {
+  const s = svg("svg", { class: "spark", viewBox: `0 0 ${w} ${h}`, width: w, height: h, role: "img", "aria-label": label });
+  s.append(svg("path", { class: "line", d }));
   return s;
 }
 
-// A device's readings as a card; numeric keys get a sparkline of that key's
-// recent values in the room (`series`: Map key -> values, updated here).
-function readings(data, series) {
+// A reading's value as shown: yes/no, numbers in the viewer's locale.
+export const fmt = (v) => (typeof v === "boolean" ? (v ? "yes" : "no") : typeof v === "number" ? v.toLocaleString() : String(v));
+
+// A device's readings as a card; numeric keys get a sparkline of that
+// device's recent values of that key in the room (`series`: Map "device
+// key" -> values, updated here).
+function readings(from, data, series) {
   const dl = el("dl", "readings");
   for (const [k, v] of Object.entries(data)) {
     const row = el("div", "reading");
     row.append(el("dt", "", k));
-    const dd = el("dd", "", typeof v === "boolean" ? (v ? "yes" : "no") : String(v));
+    const dd = el("dd", "", fmt(v));
     if (typeof v === "number" && Number.isFinite(v)) {
-      const vals = series.get(k) || [];
+      const vals = series.get(from + " " + k) || [];
       vals.push(v);
       if (vals.length > SPARK_KEEP) vals.shift();
-      series.set(k, vals);
-      if (vals.length > 1) dd.append(spark(vals));
+      series.set(from + " " + k, vals);
+      if (vals.length > 1) dd.append(spark(sparkPath(vals, 64, 18), "recent values: " + vals.join(", ")));
     }
     row.append(dd);
     dl.append(row);
@@ -82,13 +89,14 @@ function readings(data, series) {
 }
 
 // One stored message. `me` sets own messages apart; `series` feeds sparklines.
+// A device's name is plain text: it is not a person to message or mention.
 export function messageItem(m, me, series) {
   const own = m.from.toLowerCase() === me.toLowerCase() && m.kind === "chat";
   const li = el("li", "msg " + m.kind + (own ? " own" : ""));
   li.dataset.seq = m.seq;
   li.dataset.from = m.from;
   const meta = el("div", "meta");
-  meta.append(nickButton(m.from, me));
+  meta.append(m.kind === "device" ? el("span", "nick", m.from) : nickButton(m.from, me));
   const t = el("time", "", timeLabel(m.ts));
   t.dateTime = new Date(m.ts).toISOString();
   meta.append(t);
@@ -102,8 +110,9 @@ export function messageItem(m, me, series) {
   } else if (m.text) {
     li.append(richText(m.text));
   }
-  if (m.kind === "bot" && d && d.alert) li.classList.add(d.alert === "ok" ? "alert-ok" : "alert");
-  if (m.kind === "device" && d) li.append(readings(d, series));
+  const a = alertOf(m);
+  if (a) li.classList.add(a === "ok" ? "alert-ok" : "alert");
+  if (m.kind === "device" && d) li.append(readings(m.from, d, series));
   return li;
 }
 
@@ -142,10 +151,7 @@ export function pendingItem(text, me, cid) {
 export function refusedItem(li, why) {
   li.classList.replace("pending", "failed");
   li.querySelector(".note").textContent = "not sent: " + why;
-  const b = el("button", "link", "Dismiss");
-  b.type = "button";
-  b.dataset.dismiss = "";
-  li.querySelector(".meta").append(b);
+  li.querySelector(".meta").append(button("link", "Dismiss", "dismiss"));
 }
 
 export function dayItem(ts) {

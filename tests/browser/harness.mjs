@@ -67,10 +67,14 @@ export class Roost {
       this.proc.on("exit", (code) => reject(new Error("roost exited " + code + ": " + this.log)));
     });
   }
+  // A broker that is no longer running (killed, or exited) resolves at once
+  // (with its exit code): a test's `finally` never waits for an exit that came.
   kill9() {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.resolve(this.proc.exitCode);
     return new Promise((resolve) => { this.proc.removeAllListeners("exit"); this.proc.on("exit", resolve); this.proc.kill("SIGKILL"); });
   }
   stop() {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) return Promise.resolve(this.proc.exitCode);
     return new Promise((resolve) => {
       this.proc.removeAllListeners("exit");
       this.proc.on("exit", (code) => resolve(code));
@@ -133,10 +137,11 @@ export const pages = [];
 
 // A page in its own context (a device): a phone when narrow (touch, no
 // mouse). `nick`: picks it and waits until connected. `notify`: the
-// notification permission is granted (the person said yes).
-export async function openPage(base, nick, { viewport = LAPTOP, route, dark = false, notify = false } = {}) {
+// notification permission is granted (the person said yes). `locale`,
+// `timezoneId`: the device's language and zone (else the machine's).
+export async function openPage(base, nick, { viewport = LAPTOP, route, dark = false, notify = false, locale, timezoneId } = {}) {
   const phone = viewport.width < 500;
-  const ctx = await browser.newContext({ viewport, hasTouch: phone, colorScheme: dark ? "dark" : "light" });
+  const ctx = await browser.newContext({ viewport, hasTouch: phone, colorScheme: dark ? "dark" : "light", locale, timezoneId });
   if (notify) await ctx.grantPermissions(["notifications"], { origin: base });
   if (route) await ctx.routeWebSocket(/\/ws$/, route);
   const page = await ctx.newPage();
@@ -188,6 +193,17 @@ export async function showRoom(page, room) {
   await openPanel(page, "rooms");
   await page.locator(`button.room[data-room="${room}"]`).click({ timeout: 5000 });
   await waitFor(() => page.locator(`button.room.active[data-room="${room}"]`).count(), page.nick + " shows " + room);
+}
+
+// Switches "Show readings in the chat too" for the room shown, as a person
+// does: in the room's Devices view (the header's button), and back.
+export async function readingsInChat(page, on) {
+  await page.click("#dev-btn");
+  await waitFor(() => page.locator("#devices").isVisible(), page.nick + " opens the room's Devices view");
+  await page.setChecked("#set-readings", on);
+  await page.click("#dev-btn");
+  await waitFor(async () => !(await page.locator("#devices").isVisible()) && await page.locator("#say-input").isVisible(),
+    page.nick + " is back in the chat, readings " + (on ? "shown there too" : "under Devices only"));
 }
 
 // Interactive elements on screen smaller than 44x44 CSS px. A checkbox is

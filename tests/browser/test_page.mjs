@@ -11,10 +11,10 @@ import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   LAPTOP, MAX_TEXT, PHONE, Roost, browser, checked, count, freePort, lowContrast, ok, openPage, openPanel,
-  pages, postJson, request, say, sayAs, showRoom, smallTargets, texts, waitFor,
+  pages, postJson, readingsInChat, request, say, sayAs, showRoom, smallTargets, texts, waitFor,
 } from "./harness.mjs";
 
 const [BIN, SHOTS] = process.argv.slice(2);
@@ -144,7 +144,13 @@ try {
   await waitFor(async () => (await ann.locator("#log li.system").last().textContent()).includes("/dm NICK TEXT"), "/help lists the page's commands");
   await waitFor(async () => ann.locator("#log li.msg.bot", { hasText: "/me ACTION" }).count(), "/help shows the broker's commands from its bot");
 
-  // ---- a device post through the HTTP API: a readings card and sparklines ----
+  // ---- a device post through the HTTP API: by default under Devices only; in the chat, a readings card ----
+  assert.equal((await postJson(roost.base, "lobby", { from: "kitchen", text: "kitchen at 20", data: { temp: 20, door: "open" } })).status, 201);
+  await waitFor(() => bob.locator("#log .note-line", { hasText: "Readings are under Devices" }).count(),
+    "a reading is not put in the chat: a note says where readings are");
+  ok(await bob.locator("#log li.msg.device").count() === 0 && await bob.locator("#dev-btn").isVisible(),
+    "no readings card, and the header offers the room's Devices");
+  await readingsInChat(bob, true);
   for (const [t, h] of [[20.5, 41], [21.0, 43], [22.5, 40], [21.5, 44]]) {
     const r = await postJson(roost.base, "lobby", { from: "kitchen", text: "kitchen at " + t, data: { temp: t, humidity: h, door: "open" } });
     assert.equal(r.status, 201, r.body.toString());
@@ -509,6 +515,7 @@ try {
   roost.exitCode = await roost.stop();
   mosquitto.kill();
   rmSync(DATA, { recursive: true, force: true });
+  rmSync(dirname(mqttConf), { recursive: true, force: true });
 }
 ok(roost.exitCode === 0, "the broker exits 0 after SIGTERM (under ASan: no leak or error report)");
 console.log(`# ${checked()} checks passed`);
