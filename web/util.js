@@ -88,7 +88,7 @@ export function sparkPath(values, w, h) {
     .join("");
 }
 
-// A client id for a message (1-64 printable ASCII, PROTOCOL.md's `cid`).
+// A client id for a message (1-64 printable ASCII, docs/protocol.md's `cid`).
 export function newCid() {
   const b = new Uint8Array(9);
   crypto.getRandomValues(b);
@@ -173,7 +173,7 @@ export function timeLabel(ts) {
 // back are the broker's system messages with data.state "stale"/"back".
 export function alertOf(m) {
   const d = m.data || {}, s = d.state;
-  // TEMP until the broker's per-device watches (issue #17) are merged: data.alert "high"/"ok".
+  // TEMP until the broker's per-device watches are merged: data.alert "high"/"ok".
   if (m.kind === "bot" && d.alert) return d.alert === "ok" ? "ok" : "alert";
   if (m.kind === "bot" || m.kind === "system") return s === "alert" || s === "stale" ? "alert" : s === "back" ? "ok" : "";
   return "";
