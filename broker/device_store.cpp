@@ -254,7 +254,7 @@ void count_needs(void* ctx, std::string_view k, ValueType type, double, bool, st
         }
     }
     if (found == kNone) ++n.new_keys;
-    if (type == ValueType::number && (found == kNone || n.store->key(n.device, found).series == kNoSeries)) {
+    if (type == ValueType::number && (found == kNone || n.store->series_of(n.device, found) == kNoSeries)) {
         ++n.new_series;
     }
 }
@@ -381,6 +381,7 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
         key.str_len = static_cast<std::uint16_t>(str.size());
     }
     if (type != ValueType::number) return;
+    key.series = series_of(device, slot);
     if (key.series == kNoSeries) {
         const std::uint32_t s = free_series();
         if (s == kNone) return; // check() said there was one
@@ -388,7 +389,10 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
         std::memset(buckets_of(s, 0), 0, std::size_t{archives_.buckets()} * sizeof(Bucket));
         key.series = s;
     }
-    const auto v = static_cast<float>(number);
+    // Buckets hold floats: a reading beyond their range is kept at its
+    // edge (a double past it has no float), and a sum stays finite.
+    constexpr double kFloatMax = 3.4028234663852886e38;
+    const auto v = static_cast<float>(number > kFloatMax ? kFloatMax : number < -kFloatMax ? -kFloatMax : number);
     for (std::uint32_t a = 0; a < archives_.n; ++a) {
         const auto id = static_cast<std::uint32_t>(ts / archives_.a[a].step_ms);
         Bucket& b = buckets_of(key.series, a)[id % archives_.a[a].count];
@@ -397,18 +401,25 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
         } else {
             b.min = v < b.min ? v : b.min;
             b.max = v > b.max ? v : b.max;
-            b.sum += v;
+            const double sum = double{b.sum} + double{v};
+            b.sum = static_cast<float>(sum > kFloatMax ? kFloatMax : sum < -kFloatMax ? -kFloatMax : sum);
             b.count++;
         }
     }
     if (out.nseries < sizeof out.series / sizeof out.series[0]) out.series[out.nseries++] = key.series;
 }
 
+std::uint32_t DeviceStore::series_of(std::uint32_t device, std::uint32_t k) const {
+    const std::uint32_t s = keys_[std::size_t{device} * nkeys_ + k].series;
+    if (s >= nseries_ || !series_[s].used || series_[s].device != device || series_[s].key != k) return kNoSeries;
+    return s;
+}
+
 void DeviceStore::forget_device(std::uint32_t i) {
     Device& d = devices_[i];
     for (std::uint32_t j = 0; j < d.nkeys; ++j) {
-        const std::uint32_t s = keys_[std::size_t{i} * nkeys_ + j].series;
-        if (s != kNoSeries && s < nseries_) series_[s] = Series{};
+        const std::uint32_t s = series_of(i, j);
+        if (s != kNoSeries) series_[s] = Series{};
     }
     d = Device{};
 }
@@ -448,7 +459,11 @@ bool DeviceStore::restore_series(std::uint32_t s, const Series& x) {
 }
 
 bool DeviceStore::restore_bucket(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, const Bucket& b) {
-    if (s >= nseries_ || archive >= archives_.n || slot >= archives_.a[archive].count) return false;
+    if (s >= nseries_ || archive >= archives_.n || slot >= archives_.a[archive].count || b.id == 0 ||
+        b.id % archives_.a[archive].count != slot || b.count == 0 || !std::isfinite(b.min) || !std::isfinite(b.max) ||
+        !std::isfinite(b.sum) || b.min > b.max) {
+        return false;
+    }
     buckets_of(s, archive)[slot] = b;
     return true;
 }

@@ -112,7 +112,7 @@ void Broker::start_history(std::uint32_t ri, std::string_view lower_name, std::s
     std::memcpy(r.epoch, epoch.data(), kEpochLen);
     r.epoch[kEpochLen] = '\0';
     r.history->reset_to(0);
-    devices_.forget_room(ri); // a new history: its devices start over
+    forget_devices(ri); // a new history: its devices start over
     r.first_sub = kNone;
     r.sessions = 0;
     r.members = 0;

@@ -3,6 +3,7 @@
 #include "broker/broker.h"
 #include "broker/names.h"
 #include "platform/crc32c.h"
+#include "platform/journal_file.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -19,8 +20,8 @@ namespace roost {
 
 namespace {
 
-constexpr std::uint64_t kFileHeader = 4096; // two copies of the file header: at 0 and at 2048
-constexpr std::size_t kHeaderCopy = 2048;
+using namespace journal_file;
+
 constexpr std::uint64_t kSlotHeader = 256;  // two copies of the slot header: at 0 and at 128
 constexpr std::size_t kSlotCopy = 128;
 constexpr std::uint64_t kAlign = 32;
@@ -33,34 +34,12 @@ constexpr std::uint32_t kBotMagic = 0x544F4252u;  // "RBOT"
 constexpr std::size_t kBotHeader = 16;            // magic | crc | version
 constexpr std::size_t kReadRec = 64;
 constexpr std::uint32_t kHistoryKind = 1, kStateKind = 2, kReadingsKind = 3;
-constexpr char kFileMagic[8] = {'R', 'O', 'O', 'S', 'T', 'J', 'N', 'L'};
-
-void put32(char* p, std::uint32_t v) { std::memcpy(p, &v, 4); }
-void put64(char* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
-std::uint32_t get32(const char* p) { std::uint32_t v; std::memcpy(&v, p, 4); return v; }
-std::uint64_t get64(const char* p) { std::uint64_t v; std::memcpy(&v, p, 8); return v; }
 std::uint64_t align_up(std::uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
-std::string errno_text(int e) { return std::strerror(e); }
 
 std::string mib(std::uint64_t n) {
     char b[32];
     std::snprintf(b, sizeof b, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024.0));
     return b;
-}
-
-// Reads `len` bytes at `off`; what lies past the end of the file reads as zeros.
-bool read_at(int fd, char* out, std::size_t len, std::uint64_t off) {
-    std::size_t got = 0;
-    while (got < len) {
-        const ssize_t n = pread(fd, out + got, len - got, static_cast<off_t>(off + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return false;
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    std::memset(out + got, 0, len - got);
-    return true;
 }
 
 // File header (64 bytes used of each 2 KiB copy):
@@ -92,6 +71,10 @@ DiskJournal::~DiskJournal() {
     if (readings_fd_ >= 0) {
         if (dirty_) fdatasync(readings_fd_);
         close(readings_fd_);
+    }
+    if (devices_fd_ >= 0) {
+        if (dirty_) fdatasync(devices_fd_);
+        close(devices_fd_);
     }
 }
 
@@ -268,12 +251,13 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
         bot_rec_[t] = (kBotHeader + bot_record_size(static_cast<BotTable>(t)) + 63) / 64 * 64;
     }
     state_size_ = bot_off(kBotTables, 0, 0);
+    size_devices(b);
     // The write-back log holds several of the largest writes (a record, a
     // state copy, the file headers), at least 4 MiB: a full log forces an
     // early sync.
     const std::uint64_t largest = std::max<std::uint64_t>(
         {align_up(kRecHeader + g.max_event), nick_rec_, kFileHeader, kSlotHeader, bot_rec_[0], bot_rec_[1],
-         bot_rec_[2], bot_rec_[3]});
+         bot_rec_[2], bot_rec_[3], device_copy_});
     log_cap_ = static_cast<std::size_t>(std::max<std::uint64_t>(4u << 20, 4 * (largest + 16)));
     log_.reset(new char[log_cap_]); // default-initialized: resident only as far as used
     struct stat st {};
@@ -295,10 +279,11 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
                                       static_cast<std::uint32_t>(sizeof(Reminder) << 16 | sizeof(Watch)),
                                       static_cast<std::uint32_t>(sizeof(RoomBots) << 8 | sizeof(BridgeMark))};
     const std::uint32_t rgeo[kGeo] = {g.rooms, static_cast<std::uint32_t>(rslot_size_)};
-    bool hfresh = false, sfresh = false, rfresh = false;
+    bool hfresh = false, sfresh = false, rfresh = false, dfresh = false;
     if (!open_file(dir + "/history.roost", kHistoryKind, hgeo, history_size_, history_fd_, hfresh, report, why) ||
         !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why) ||
-        !open_file(dir + "/readings.roost", kReadingsKind, rgeo, readings_size_, readings_fd_, rfresh, report, why)) {
+        !open_file(dir + "/readings.roost", kReadingsKind, rgeo, readings_size_, readings_fd_, rfresh, report, why) ||
+        !open_devices(dir, dfresh, report, why)) {
         return false;
     }
     slots_.assign(g.rooms, Slot{});
@@ -306,10 +291,11 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     read_ver_.assign(std::size_t{g.rooms} * g.reads_per_room, 0);
     for (std::uint32_t t = 0; t < kBotTables; ++t) bot_ver_[t].assign(bot_count(t), 0);
     // A slot's worth: at most 256 B + 32 MiB (ring_bytes <= 16 MiB); a
-    // readings area is read into its tail.
-    buf_.assign(static_cast<std::size_t>(slot_size_ + rslot_size_), 0);
+    // readings area is read into its tail. A device record is built in it too.
+    buf_.assign(static_cast<std::size_t>(std::max<std::uint64_t>(slot_size_ + rslot_size_, device_copy_)), 0);
     if (!hfresh) load_history(b, report);
     if (!sfresh) load_state(b, report);
+    if (!dfresh) load_devices(b, report); // needs the rooms (their epochs) restored
     if (!sync()) {
         why = dir + ": the disk refuses to sync (" + errno_text(errno) + ")";
         return false;
@@ -603,7 +589,7 @@ bool DiskJournal::sync() {
     }
     SyncFn fn = sync_fn_ != nullptr ? sync_fn_ : [](int fd) { return fdatasync(fd); };
     ++stats_.syncs;
-    if (fn(history_fd_) != 0 || fn(state_fd_) != 0 || fn(readings_fd_) != 0) {
+    if (fn(history_fd_) != 0 || fn(state_fd_) != 0 || fn(readings_fd_) != 0 || fn(devices_fd_) != 0) {
         ++stats_.sync_failures;
         failing_ = true;
         return false;

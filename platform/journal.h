@@ -14,6 +14,11 @@
 //                  each room, and one per bot record (reminders, watches,
 //                  each room's games and scores), each written alternately
 //                  to two copies so a torn write leaves the previous value.
+//   devices.roost  the device store (broker/device_store.h): device records,
+//                  series records and every archive bucket of every series,
+//                  in place; its layout is in platform/journal_devices.cpp.
+//                  Its sizes come from the broker's limits; a file made for
+//                  other sizes is set aside (devices.roost.old), not refused.
 //
 // One file with a slot per room, not a file per room: the size is fixed by
 // two settings (max_rooms, ring_bytes), a recycled room reuses its slot under
@@ -36,6 +41,7 @@
 
 #include "broker/bots.h"
 #include "broker/journal.h"
+#include "broker/limits.h"
 
 #include <cstdint>
 #include <memory>
@@ -86,6 +92,9 @@ public:
     void key_set(std::uint32_t nick, std::string_view display, std::string_view key) override;
     void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) override;
     void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override;
+    void device_saved(std::uint32_t index, std::string_view bytes) override;
+    void series_saved(std::uint32_t s, std::string_view bytes) override;
+    void bucket_saved(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, std::string_view bytes) override;
 
     FsyncPolicy policy() const { return policy_; }
     // Written since the last sync() that succeeded.
@@ -113,8 +122,10 @@ public:
     using SyncFn = int (*)(int fd);
     void set_sync_fn(SyncFn fn) { sync_fn_ = fn; }
 
-    // Bytes both files take (their fixed size).
-    std::uint64_t file_bytes() const { return history_size_ + state_size_ + readings_size_; }
+    // Bytes the files take (their fixed size).
+    std::uint64_t file_bytes() const { return history_size_ + state_size_ + readings_size_ + devices_size_; }
+    // Of which devices.roost.
+    std::uint64_t device_file_bytes() const { return devices_size_; }
 
     struct Stats {
         std::uint64_t records = 0, bytes = 0, syncs = 0, write_errors = 0;
@@ -134,6 +145,14 @@ private:
                    int& fd, bool& fresh, std::vector<std::string>& report, std::string& why);
     void load_history(Broker& b, std::vector<std::string>& report);
     void load_state(Broker& b, std::vector<std::string>& report);
+    // devices.roost (platform/journal_devices.cpp): sizes from the broker's
+    // limits, then open (or set aside and make again), then load.
+    void size_devices(const Broker& b);
+    bool open_devices(const std::string& dir, bool& fresh, std::vector<std::string>& report, std::string& why);
+    void load_devices(Broker& b, std::vector<std::string>& report);
+    std::uint64_t device_off(std::uint32_t i, std::uint32_t copy) const;
+    std::uint64_t series_off(std::uint32_t s, std::uint32_t copy) const;
+    std::uint64_t bucket_off(std::uint32_t s, std::uint32_t archive, std::uint32_t slot) const;
     bool write_at(int fd, const char* data, std::size_t len, std::uint64_t off);
     bool pwrite_all(int fd, const char* data, std::size_t len, std::uint64_t off);
     bool log_write(int fd, const char* data, std::size_t len, std::uint64_t off);
@@ -145,7 +164,7 @@ private:
 
     JournalGeometry geo_;
     FsyncPolicy policy_ = FsyncPolicy::batch;
-    int history_fd_ = -1, state_fd_ = -1, readings_fd_ = -1;
+    int history_fd_ = -1, state_fd_ = -1, readings_fd_ = -1, devices_fd_ = -1;
     std::uint64_t slot_size_ = 0, history_size_ = 0, state_size_ = 0;
     std::uint64_t rslot_size_ = 0, readings_size_ = 0; // readings.roost: one area per room slot
     std::uint32_t nick_rec_ = 0;
@@ -155,6 +174,16 @@ private:
     std::vector<std::uint64_t> bot_ver_[kBotTables]; // per record table
     std::uint64_t bot_rec_[kBotTables] = {};         // bytes of one copy of a record (64-aligned)
     std::vector<char> buf_;                         // one record being built (a slot's worth)
+    // devices.roost: its geometry (header fields), one device copy's bytes,
+    // where the series and the buckets start, per series the version last
+    // written and its record (a bucket carries its series record's crc, so
+    // buckets of a series slot's earlier owner never come back).
+    std::uint32_t dgeo_[16] = {};
+    std::uint32_t device_rec_ = 0, device_copy_ = 0, buckets_per_series_ = 0;
+    std::uint32_t archive_base_[kMaxArchives] = {};
+    std::uint64_t series_base_ = 0, buckets_base_ = 0, devices_size_ = 0;
+    std::vector<std::uint64_t> device_ver_, series_ver_;
+    std::vector<std::uint32_t> series_tag_; // crc32c of the series record last written (0: none)
     bool dirty_ = false;
     bool failing_ = false;
     // The write-back log: every write since the last good sync, as
