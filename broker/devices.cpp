@@ -219,10 +219,15 @@ void Broker::forget_devices(std::uint32_t ri) {
         // Cleared on disk too, so a restart does not bring them back.
         const std::size_t size = device_record_size(limits_);
         std::memset(device_buf_.data(), 0, size);
+        const char cleared[16] = {};
         for (std::uint32_t i = 0; i < devices_.capacity(); ++i) {
-            if (devices_.device(i).used && devices_.device(i).room == ri) {
-                journal_->device_saved(i, {device_buf_.data(), size});
+            const Device& d = devices_.device(i);
+            if (!d.used || d.room != ri) continue;
+            for (std::uint32_t k = 0; k < d.nkeys; ++k) {
+                const std::uint32_t s = devices_.series_of(i, k);
+                if (s != kNoSeries) journal_->series_saved(s, {cleared, sizeof cleared});
             }
+            journal_->device_saved(i, {device_buf_.data(), size});
         }
     }
     devices_.forget_room(ri);

@@ -22,6 +22,7 @@
 //   series     max_series x 2 copies of 32 bytes:
 //                magic "RSER" u32 | crc32c u32 (of bytes 8..32) | version u64
 //                | device u32 | key u32 | the device's first_ms u64
+//              (all zero: cleared with its device)
 //   buckets    max_series x B x 32 bytes (B: the buckets of all archives of a
 //              series; series s's archive a slot k at s x B + (the counts of
 //              archives before a) + k):
@@ -258,6 +259,7 @@ void DiskJournal::load_devices(Broker& b, std::vector<std::string>& report) {
         const char* c = pick_copy(sc, kSeriesCopy, kSeriesMagic, series_ver_[s], damaged);
         if (c == nullptr) continue;
         series_tag_[s] = crc32c(0, c + kCopyHeader, kSeriesRec);
+        if (all_zero(c + kCopyHeader, kSeriesRec)) continue; // cleared with its device
         if (b.restore_series(s, std::string_view(c + kCopyHeader, kSeriesRec))) {
             restored[s] = true;
             ++series;
