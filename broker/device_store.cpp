@@ -409,6 +409,14 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
     if (out.nseries < sizeof out.series / sizeof out.series[0]) out.series[out.nseries++] = key.series;
 }
 
+bool DeviceStore::average_fits(const Bucket& b) {
+    constexpr double kFloatMax = 3.4028234663852886e38;
+    if (b.count == 0 || std::fabs(double{b.sum}) >= kFloatMax) return true; // empty, or a saturated sum
+    const double avg = double{b.sum} / b.count;
+    const double slack = 0.01 * std::fmax(std::fabs(double{b.min}), std::fabs(double{b.max})) + 1e-6;
+    return avg >= double{b.min} - slack && avg <= double{b.max} + slack;
+}
+
 std::uint32_t DeviceStore::series_of(std::uint32_t device, std::uint32_t k) const {
     const std::uint32_t s = keys_[std::size_t{device} * nkeys_ + k].series;
     if (s >= nseries_ || !series_[s].used || series_[s].device != device || series_[s].key != k) return kNoSeries;
@@ -461,7 +469,7 @@ bool DeviceStore::restore_series(std::uint32_t s, const Series& x) {
 bool DeviceStore::restore_bucket(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, const Bucket& b) {
     if (s >= nseries_ || archive >= archives_.n || slot >= archives_.a[archive].count || b.id == 0 ||
         b.id % archives_.a[archive].count != slot || b.count == 0 || !std::isfinite(b.min) || !std::isfinite(b.max) ||
-        !std::isfinite(b.sum) || b.min > b.max) {
+        !std::isfinite(b.sum) || b.min > b.max || !average_fits(b)) {
         return false;
     }
     buckets_of(s, archive)[slot] = b;

@@ -143,6 +143,10 @@ public:
     // The series of a device's key k: its key's series when that series
     // belongs to it, else kNoSeries (a series lost to damage at restore).
     std::uint32_t series_of(std::uint32_t device, std::uint32_t k) const;
+    // A bucket's sum over its count lies within its min and max (within
+    // float rounding), unless the sum saturated at the float range (readings
+    // near it make an average meaningless).
+    static bool average_fits(const Bucket& b);
     const Bucket& bucket(std::uint32_t s, std::uint32_t archive, std::uint32_t slot) const;
     std::uint32_t bucket_slot(std::uint32_t archive, std::uint64_t ts) const; // where ts's bucket lives
 

@@ -377,6 +377,11 @@ Errc Broker::post(std::string_view room, std::string_view from, MsgKind kind, st
         if (room.empty() || room[0] == '@') {
             return Errc::forbidden;
         }
+        // A reading the store would refuse must not leave a new, empty room.
+        if (kind == MsgKind::device && !data_json.empty()) {
+            err = check_reading(kNone, from, data_json, out.why);
+            if (err != Errc::ok) return err;
+        }
         ri = create_room(room, err);
         if (ri == kNone) {
             return err;

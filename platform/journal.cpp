@@ -293,7 +293,9 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     // A slot's worth: at most 256 B + 32 MiB (ring_bytes <= 16 MiB); a
     // readings area is read into its tail. A device record is built in it too.
     buf_.assign(static_cast<std::size_t>(std::max<std::uint64_t>(slot_size_ + rslot_size_, device_copy_)), 0);
-    if (!hfresh) load_history(b, report);
+    // readings.roost alone (history.roost new) holds no room, but its
+    // records' generations must not be given again.
+    if (!hfresh || !rfresh) load_history(b, report);
     if (!sfresh) load_state(b, report);
     if (!dfresh) load_devices(b, report); // needs the rooms (their epochs) restored
     if (!sync()) {
@@ -313,9 +315,10 @@ struct Rec {
 };
 
 // Every aligned position of area [base, end) of `s`: the intact records of
-// generation `gen` go to `recs`; damaged ones of that generation are counted.
+// generation `gen` go to `recs`; damaged ones of that generation are counted;
+// `top_gen` rises to the generation of any intact record (0 matches none).
 void scan_area(const char* s, std::uint64_t base, std::uint64_t end, std::uint64_t gen, bool reading,
-               std::vector<Rec>& recs, std::uint64_t& damaged, std::uint64_t& newest_end) {
+               std::vector<Rec>& recs, std::uint64_t& damaged, std::uint64_t& newest_end, std::uint64_t& top_gen) {
     // Every aligned position: intact records of this generation. Inside an
     // intact record too: a payload (UTF-8) never holds the magic, and a
     // record whose length covers others (hostile, or written wrong) must not
@@ -328,6 +331,7 @@ void scan_area(const char* s, std::uint64_t base, std::uint64_t end, std::uint64
         const bool fits = len > 0 && off + kRecHeader + len <= end;
         const bool ours = get64(r + 16) == gen;
         if (fits && get32(r + 40) == crc32c(crc32c(0, r, 40), r + kRecHeader, len)) {
+            top_gen = std::max(top_gen, get64(r + 16));
             if (ours) {
                 recs.push_back({get64(r + 8), off, len, reading});
                 if (get64(r + 8) > newest) {
@@ -352,6 +356,17 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
         if (!read_at(history_fd_, s.data(), static_cast<std::size_t>(slot_size_), slot_off(ri))) {
             report.push_back("history.roost: slot " + std::to_string(ri) + ": " + errno_text(errno));
             continue;
+        }
+        const bool have_readings = rslot_size_ > 0 && read_at(readings_fd_, readings, static_cast<std::size_t>(rslot_size_),
+                                                              kFileHeader + ri * rslot_size_);
+        // Generations are never given twice: not even those of records a
+        // lost or refused slot header leaves behind (a new room taking their
+        // generation would adopt them).
+        {
+            std::uint64_t none = 0, end = 0;
+            recs.clear();
+            scan_area(s.data(), kSlotHeader, slot_size_, 0, false, recs, none, end, max_gen_);
+            if (have_readings) scan_area(readings, 0, rslot_size_, 0, true, recs, none, end, max_gen_);
         }
         // The slot header: the valid copy with the higher generation.
         const char* head = nullptr;
@@ -383,10 +398,10 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
         ++rooms;
         recs.clear();
         std::uint64_t damaged = 0, damaged_readings = 0, newest_end = kSlotHeader, newest_reading_end = 0;
-        scan_area(s.data(), kSlotHeader, slot_size_, slot.gen, false, recs, damaged, newest_end);
-        if (rslot_size_ > 0 &&
-            read_at(readings_fd_, readings, static_cast<std::size_t>(rslot_size_), kFileHeader + ri * rslot_size_)) {
-            scan_area(readings, 0, rslot_size_, slot.gen, true, recs, damaged_readings, newest_reading_end);
+        std::uint64_t top = 0;
+        scan_area(s.data(), kSlotHeader, slot_size_, slot.gen, false, recs, damaged, newest_end, top);
+        if (have_readings) {
+            scan_area(readings, 0, rslot_size_, slot.gen, true, recs, damaged_readings, newest_reading_end, top);
         }
         std::sort(recs.begin(), recs.end(), [](const Rec& x, const Rec& y) { return x.seq < y.seq; });
         // A seq missing between intact records is a message of people lost to

@@ -183,7 +183,10 @@ private:
     std::uint32_t archive_base_[kMaxArchives] = {};
     std::uint64_t series_base_ = 0, buckets_base_ = 0, devices_size_ = 0;
     std::vector<std::uint64_t> device_ver_, series_ver_;
-    std::vector<std::uint32_t> series_tag_; // crc32c of the series record last written (0: none)
+    std::vector<std::uint32_t> series_tag_; // crc32c of the series record (and owner) last written or read
+    std::vector<bool> series_live_;         // its record is its owner's (restored, or written since)
+    std::vector<char> series_rec_;          // and that record (16 bytes a series)
+    std::uint64_t series_owner_ = 0;        // the highest owner number in the file
     bool dirty_ = false;
     bool failing_ = false;
     // The write-back log: every write since the last good sync, as

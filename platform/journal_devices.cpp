@@ -19,29 +19,35 @@
 //              write leaves the previous value; the valid copy with the
 //              higher version is the record. A record whose `used` byte is 0
 //              is a cleared slot (a device forgotten).
-//   series     max_series x 2 copies of 32 bytes:
-//                magic "RSER" u32 | crc32c u32 (of bytes 8..32) | version u64
+//   series     max_series x 2 copies of 64 bytes:
+//                magic "RSER" u32 | crc32c u32 (of bytes 8..64) | version u64
 //                | device u32 | key u32 | the device's first_ms u64
-//              (all zero: cleared with its device)
+//                | owner u64 | zeros
+//              (device, key and first_ms all zero: cleared with its device).
+//              `owner` is a number the journal gives each new owner of the
+//              slot (one more than any in the file), so even an owner whose
+//              record reads the same as an earlier one's is another owner.
 //   buckets    max_series x B x 32 bytes (B: the buckets of all archives of a
 //              series; series s's archive a slot k at s x B + (the counts of
 //              archives before a) + k):
 //                crc32c u32 (of bytes 4..32) | tag u32 | id u32 | min f32
 //                | max f32 | sum f32 | count u32 | zeros u32
-//              `tag` is the crc32c of the series record (its 16 bytes) the
-//              bucket was written under: a series slot taken by another
+//              `tag` is the crc32c of the series record (its 16 bytes and
+//              owner) the bucket was written under: a series slot taken by another
 //              device or key gets another tag, so its earlier owner's buckets
 //              are ignored without being wiped. All zero: never written.
 //
 // Sizes at the defaults (32 devices, 8 keys of 64-byte strings, 64 series,
 // archives 1m:2h,15m:48h,1h:30d = 1032 buckets a series): D = 960, the file
-// 4 KiB + 60 KiB + 4 KiB + 2.0 MiB = 2.1 MiB.
+// 4 KiB + 60 KiB + 8 KiB + 2.0 MiB = 2.1 MiB (a device 1.9 KiB, a series
+// 33 KiB).
 //
 // Start-up (after history.roost and state.roost, so rooms and their epochs
 // are known): every device (Broker::restore_device refuses one out of range
 // or of a room whose history changed), then every series (refused unless its
 // device, restored, points at it), then the buckets of the restored series
-// whose tag matches. Damaged copies and refused records are counted and
+// whose tag matches. A refused device or series is cleared on disk, so what
+// one start refused never comes back at a later one. Damaged copies and refused records are counted and
 // reported; nothing in the file can make the broker crash or read outside
 // its tables. A file made for other sizes (a setting changed), of another
 // format or whose headers are both damaged is renamed devices.roost.old
@@ -53,6 +59,7 @@
 #include "platform/crc32c.h"
 #include "platform/journal_file.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/file.h>
@@ -71,7 +78,8 @@ constexpr std::uint32_t kDeviceMagic = 0x56454452u; // "RDEV"
 constexpr std::uint32_t kSeriesMagic = 0x52455352u; // "RSER"
 constexpr std::size_t kCopyHeader = 16;              // magic | crc | version
 constexpr std::size_t kSeriesRec = 16;
-constexpr std::size_t kSeriesCopy = 32;
+constexpr std::size_t kSeriesCopy = 64;
+constexpr std::size_t kSeriesTagged = kSeriesRec + 8; // the record and its owner
 constexpr std::size_t kBucketRec = 32;
 
 void encode_header(char* h, const std::uint32_t geo[kDevGeo]) {
@@ -142,6 +150,9 @@ void DiskJournal::size_devices(const Broker& b) {
     device_ver_.assign(l.max_devices, 0);
     series_ver_.assign(l.max_series, 0);
     series_tag_.assign(l.max_series, 0);
+    series_live_.assign(l.max_series, false);
+    series_rec_.assign(std::size_t{l.max_series} * kSeriesRec, 0);
+    series_owner_ = 0;
 }
 
 std::uint64_t DiskJournal::device_off(std::uint32_t i, std::uint32_t copy) const {
@@ -242,6 +253,7 @@ void DiskJournal::load_devices(Broker& b, std::vector<std::string>& report) {
     const CoreLimits& l = b.limits();
     std::uint64_t damaged = 0, refused = 0, devices = 0, series = 0, buckets = 0;
     std::vector<char> rec(2 * std::size_t{device_copy_});
+    std::vector<std::uint32_t> clear;
     for (std::uint32_t i = 0; i < l.max_devices; ++i) {
         if (!read_at(devices_fd_, rec.data(), rec.size(), device_off(i, 0))) continue;
         const char* c = pick_copy(rec.data(), device_copy_, kDeviceMagic, device_ver_[i], damaged);
@@ -250,23 +262,36 @@ void DiskJournal::load_devices(Broker& b, std::vector<std::string>& report) {
             ++devices;
         } else {
             ++refused;
+            clear.push_back(i);
         }
     }
+    // A refused device or series is cleared on disk: it must not come back
+    // at a later start, when a room that reads the same (or a device table
+    // that fits it) may be there.
+    const std::vector<char> zeros(device_rec_, 0);
+    for (const std::uint32_t i : clear) device_saved(i, {zeros.data(), zeros.size()});
     std::vector<bool> restored(l.max_series, false);
+    std::vector<std::uint32_t> clear_series;
     char sc[2 * kSeriesCopy];
     for (std::uint32_t s = 0; s < l.max_series; ++s) {
         if (!read_at(devices_fd_, sc, sizeof sc, series_off(s, 0))) continue;
         const char* c = pick_copy(sc, kSeriesCopy, kSeriesMagic, series_ver_[s], damaged);
         if (c == nullptr) continue;
-        series_tag_[s] = crc32c(0, c + kCopyHeader, kSeriesRec);
+        series_tag_[s] = crc32c(0, c + kCopyHeader, kSeriesTagged);
+        series_owner_ = std::max(series_owner_, get64(c + kCopyHeader + kSeriesRec));
         if (all_zero(c + kCopyHeader, kSeriesRec)) continue; // cleared with its device
         if (b.restore_series(s, std::string_view(c + kCopyHeader, kSeriesRec))) {
             restored[s] = true;
+            series_live_[s] = true;
+            std::memcpy(&series_rec_[std::size_t{s} * kSeriesRec], c + kCopyHeader, kSeriesRec);
             ++series;
         } else {
             ++refused;
+            clear_series.push_back(s);
         }
     }
+    const char cleared[kSeriesRec] = {};
+    for (const std::uint32_t s : clear_series) series_saved(s, {cleared, sizeof cleared});
     std::vector<char> area(std::size_t{buckets_per_series_} * kBucketRec);
     for (std::uint32_t s = 0; s < l.max_series; ++s) {
         if (!restored[s] || !read_at(devices_fd_, area.data(), area.size(), bucket_off(s, 0, 0))) continue;
@@ -309,17 +334,23 @@ void DiskJournal::device_saved(std::uint32_t index, std::string_view bytes) {
 
 void DiskJournal::series_saved(std::uint32_t s, std::string_view bytes) {
     if (devices_fd_ < 0 || s >= series_ver_.size() || bytes.size() != kSeriesRec) return;
-    const std::uint32_t tag = crc32c(0, bytes.data(), bytes.size());
-    if (tag == series_tag_[s] && series_ver_[s] > 0) return; // already on disk as it is
+    char* held = &series_rec_[std::size_t{s} * kSeriesRec];
+    if (series_live_[s] && std::memcmp(held, bytes.data(), kSeriesRec) == 0) return; // on disk as it is
+    // A new owner of the slot (or a cleared one): a new owner number, so
+    // no bucket written under an earlier owner matches its tag.
     char c[kSeriesCopy] = {};
     const std::uint64_t ver = ++series_ver_[s];
     put32(c, kSeriesMagic);
     put64(c + 8, ver);
     std::memcpy(c + kCopyHeader, bytes.data(), bytes.size());
+    put64(c + kCopyHeader + kSeriesRec, ++series_owner_);
     put32(c + 4, crc32c(0, c + 8, kSeriesCopy - 8));
-    if (write_at(devices_fd_, c, kSeriesCopy, series_off(s, static_cast<std::uint32_t>(ver & 1)))) {
-        series_tag_[s] = tag;
-    }
+    // The tag changes even when the write fails: the buckets that follow
+    // must not pass for an earlier owner's.
+    series_tag_[s] = crc32c(0, c + kCopyHeader, kSeriesTagged);
+    std::memcpy(held, bytes.data(), kSeriesRec);
+    series_live_[s] = !all_zero(bytes.data(), kSeriesRec);
+    write_at(devices_fd_, c, kSeriesCopy, series_off(s, static_cast<std::uint32_t>(ver & 1)));
 }
 
 void DiskJournal::bucket_saved(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, std::string_view bytes) {
