@@ -154,11 +154,11 @@ struct Layout {
     explicit Layout(const roost::CoreLimits& l) {
         device_copy = (16 + Broker::device_record_size(l) + 63) / 64 * 64;
         series_base = 4096 + std::uint64_t{l.max_devices} * 2 * device_copy;
-        buckets_base = series_base + std::uint64_t{l.max_series} * 64;
+        buckets_base = series_base + std::uint64_t{l.max_series} * 128;
         per_series = l.archives.buckets();
     }
     std::uint64_t device(std::uint32_t i, std::uint32_t copy) const { return 4096 + (i * 2ull + copy) * device_copy; }
-    std::uint64_t series(std::uint32_t s, std::uint32_t copy) const { return series_base + (s * 2ull + copy) * 32; }
+    std::uint64_t series(std::uint32_t s, std::uint32_t copy) const { return series_base + (s * 2ull + copy) * 64; }
 };
 
 std::string file(const std::string& dir) {
@@ -292,9 +292,9 @@ void forged_records_are_refused_alone(void**) {
     reseal(all, p, at.device_copy);
     // The garage's temp series record points at its other key: refused, its
     // buckets stay out, and its next reading makes a new series.
-    const std::uint64_t s = newest(all, at.series(gseries, 0), 32);
+    const std::uint64_t s = newest(all, at.series(gseries, 0), 64);
     all[static_cast<std::size_t>(s + 16 + 4)] = 1;
-    reseal(all, s, 32);
+    reseal(all, s, 64);
     // A bucket forged with min > max (its crc made right): refused.
     const std::uint32_t kseries = 0; // the kitchen's temp: the first series made
     const std::uint64_t bk = at.buckets_base + (kseries * at.per_series + 3) * 32;
