@@ -186,7 +186,7 @@ private:
     std::vector<std::uint32_t> series_tag_; // crc32c of the series record (and owner) last written or read
     std::vector<bool> series_live_;         // its record is its owner's (restored, or written since)
     std::vector<char> series_rec_;          // and that record (16 bytes a series)
-    std::uint64_t series_owner_ = 0;        // the highest owner number in the file
+    std::uint64_t series_owner_ = 0;        // owners drawn without entropy (getrandom failed)
     bool dirty_ = false;
     bool failing_ = false;
     // The write-back log: every write since the last good sync, as

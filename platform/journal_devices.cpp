@@ -24,9 +24,10 @@
 //                | device u32 | key u32 | the device's first_ms u64
 //                | owner u64 | zeros
 //              (device, key and first_ms all zero: cleared with its device).
-//              `owner` is a number the journal gives each new owner of the
-//              slot (one more than any in the file), so even an owner whose
-//              record reads the same as an earlier one's is another owner.
+//              `owner` is a random number the journal draws for each new
+//              owner of the slot, so even an owner whose record reads the
+//              same as an earlier one's (whose record may be lost to damage,
+//              its buckets not) is another owner.
 //   buckets    max_series x B x 32 bytes (B: the buckets of all archives of a
 //              series; series s's archive a slot k at s x B + (the counts of
 //              archives before a) + k):
@@ -63,6 +64,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 
 namespace roost {
@@ -278,7 +280,6 @@ void DiskJournal::load_devices(Broker& b, std::vector<std::string>& report) {
         const char* c = pick_copy(sc, kSeriesCopy, kSeriesMagic, series_ver_[s], damaged);
         if (c == nullptr) continue;
         series_tag_[s] = crc32c(0, c + kCopyHeader, kSeriesTagged);
-        series_owner_ = std::max(series_owner_, get64(c + kCopyHeader + kSeriesRec));
         if (all_zero(c + kCopyHeader, kSeriesRec)) continue; // cleared with its device
         if (b.restore_series(s, std::string_view(c + kCopyHeader, kSeriesRec))) {
             restored[s] = true;
@@ -343,7 +344,11 @@ void DiskJournal::series_saved(std::uint32_t s, std::string_view bytes) {
     put32(c, kSeriesMagic);
     put64(c + 8, ver);
     std::memcpy(c + kCopyHeader, bytes.data(), bytes.size());
-    put64(c + kCopyHeader + kSeriesRec, ++series_owner_);
+    std::uint64_t owner = 0;
+    if (getrandom(&owner, sizeof owner, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof owner)) {
+        owner = ++series_owner_ * 0x9E3779B97F4A7C15ull; // no entropy: distinct within this run at least
+    }
+    put64(c + kCopyHeader + kSeriesRec, owner);
     put32(c + 4, crc32c(0, c + 8, kSeriesCopy - 8));
     // The tag changes even when the write fails: the buckets that follow
     // must not pass for an earlier owner's.
