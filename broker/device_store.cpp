@@ -93,12 +93,16 @@ bool read_string(std::string_view s, std::size_t& i, char* out, std::size_t cap,
     return false;
 }
 
-// A JSON number (-?digits[.digits][e[+-]digits]) of at most 15 significant
-// digits whose decimal exponent lies within 10^22: its value is the
-// mantissa times or over an exact power of ten, one correctly rounded
-// operation (Clinger's fast path), so it equals strtod's. False for any
-// other text (strtod decides those).
-bool exact_number(std::string_view t, double& out) {
+// A byte a JSON number may hold (the scan's stop test).
+bool number_char(char c) { return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'; }
+
+// A JSON number (-?digits[.digits][e[+-]digits], no leading zeros): 1 with
+// its value when it has at most 15 significant digits and a decimal
+// exponent within 10^22 (the mantissa times or over an exact power of ten,
+// one correctly rounded operation: Clinger's fast path, so it equals
+// strtod's); 0 for another JSON number (strtod decides it); -1 for text that
+// is no JSON number.
+int exact_number(std::string_view t, double& out) {
     static constexpr double kPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
                                           1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
     std::size_t i = 0;
@@ -106,24 +110,25 @@ bool exact_number(std::string_view t, double& out) {
     if (neg) ++i;
     std::uint64_t mant = 0;
     int digits = 0, scale = 0;
+    bool slow = false;
+    auto digit = [&](char c) {
+        if (mant != 0 || c != '0') ++digits;
+        if (digits > 15) {
+            slow = true;
+        } else {
+            mant = mant * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+    };
     const std::size_t int_start = i;
-    while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-        if (mant != 0 || t[i] != '0') ++digits;
-        mant = mant * 10 + static_cast<std::uint64_t>(t[i] - '0');
-        ++i;
-        if (digits > 15) return false;
-    }
-    if (i == int_start || (t[int_start] == '0' && i - int_start > 1)) return false; // JSON: no leading zeros
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') digit(t[i++]);
+    if (i == int_start || (t[int_start] == '0' && i - int_start > 1)) return -1;
     if (i < t.size() && t[i] == '.') {
         const std::size_t frac_start = ++i;
         while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-            if (mant != 0 || t[i] != '0') ++digits;
-            mant = mant * 10 + static_cast<std::uint64_t>(t[i] - '0');
+            digit(t[i++]);
             --scale;
-            ++i;
-            if (digits > 15) return false;
         }
-        if (i == frac_start) return false;
+        if (i == frac_start) return -1;
     }
     if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
         ++i;
@@ -132,18 +137,18 @@ bool exact_number(std::string_view t, double& out) {
         const std::size_t exp_start = i;
         int e = 0;
         while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
-            e = e * 10 + (t[i] - '0');
+            if (e < 10000) e = e * 10 + (t[i] - '0');
             ++i;
-            if (e > 400) return false;
         }
-        if (i == exp_start) return false;
+        if (i == exp_start) return -1;
         scale += eneg ? -e : e;
     }
-    if (i != t.size() || scale < -22 || scale > 22) return false;
+    if (i != t.size()) return -1;
+    if (slow || scale < -22 || scale > 22) return 0;
     double v = static_cast<double>(mant); // exact: at most 15 digits
     v = scale < 0 ? v / kPow10[-scale] : v * kPow10[scale];
     out = neg ? -v : v;
-    return true;
+    return 1;
 }
 
 } // namespace
@@ -208,11 +213,14 @@ bool parse_data(std::string_view s, char* scratch, std::size_t cap, DataValueFn 
         } else {
             // A JSON number: the exact fast path when it has one, else
             // strtod over a bounded copy (the data is not NUL-terminated),
-            // checked to end where the number does.
+            // checked to end where the number does. Text that is no JSON
+            // number (".5", "+1", "01") is refused.
             std::size_t j = i;
-            while (j < s.size() && j - i < 32 && (std::strchr("+-.0123456789eE", s[j]) != nullptr)) ++j;
+            while (j < s.size() && j - i < 32 && number_char(s[j])) ++j;
             double v = 0;
-            if (!exact_number(s.substr(i, j - i), v)) {
+            const int exact = exact_number(s.substr(i, j - i), v);
+            if (exact < 0) return false;
+            if (exact == 0) {
                 char num[33];
                 std::memcpy(num, s.data() + i, j - i);
                 num[j - i] = '\0';
