@@ -3,6 +3,9 @@
 //   deliver    ns per frame written to a member (straight from the ring)
 //   batch      messages per frame when members are behind, and ns per message
 //   allocs     heap allocations per message in steady state
+//   reading    ns per device reading of 5 numeric keys through Broker::post
+//              (device ring, device store: latest values and every archive's
+//              bucket), 8 devices in one room, and its allocations
 // Prints a table and writes JSON to the path given as argv[1] (if any).
 // This is a benchmark, not a test: it asserts nothing.
 #include "broker/broker.h"
@@ -128,6 +131,33 @@ int main(int argc, char** argv) {
         batch_ns_per_msg = t / static_cast<double>(msgs);
     }
 
+    // 4. device readings: 8 devices, 5 numeric keys each, as the HTTP API
+    // hands them to the core (the decoder's compact data). No journal.
+    double reading_ns = 0, reading_allocs = 0;
+    {
+        Setup s(1, limits);
+        const char* names[8] = {"kitchen", "garage", "attic", "cellar", "porch", "garden", "shed", "hall"};
+        std::vector<std::string> data;
+        for (int i = 0; i < 16; ++i) {
+            data.push_back("{\"temp\":" + std::to_string(20 + i % 5) + ".5,\"hum\":" + std::to_string(40 + i) +
+                           ".25,\"pressure\":1013." + std::to_string(i % 10) + ",\"co2\":" + std::to_string(600 + i) +
+                           ",\"volts\":3.3" + std::to_string(i % 10) + "}");
+        }
+        roost::PostResult r;
+        for (int i = 0; i < 64; ++i) { // every device and series made first
+            (void)s.broker.post("sensors", names[i % 8], roost::MsgKind::device, "", data[0], {}, r);
+        }
+        const int n = rounds * 64;
+        const std::uint64_t a0 = roost_test::alloc_count();
+        const double t0 = now_ns();
+        for (int i = 0; i < n; ++i) {
+            (void)s.broker.post("sensors", names[i % 8], roost::MsgKind::device, "",
+                                data[static_cast<std::size_t>(i) % data.size()], {}, r);
+        }
+        reading_ns = (now_ns() - t0) / n;
+        reading_allocs = static_cast<double>(roost_test::alloc_count() - a0) / n;
+    }
+
     const double msgs_total = rounds * 64.0 + rounds * 10.0;
     const double allocs_per_msg = static_cast<double>(publish_allocs + fan_allocs) / msgs_total;
     std::printf("roost core benchmark (%zu-byte say frames, release build)\n", kSay.size());
@@ -136,13 +166,16 @@ int main(int argc, char** argv) {
     std::printf("  batched, 50 members 32 behind            %8.1f messages/frame, %.0f ns/message\n", batch_msgs,
                 batch_ns_per_msg);
     std::printf("  heap allocations per message             %8.3f\n", allocs_per_msg);
+    std::printf("  device reading, 5 numeric keys (store)   %8.0f ns/reading, %.3f allocations/reading\n", reading_ns,
+                reading_allocs);
     if (argc > 1) {
         FILE* f = std::fopen(argv[1], "w");
         if (f != nullptr) {
             std::fprintf(f,
                          "{\"publish_ns\":%.1f,\"deliver_ns_per_frame\":%.1f,\"batch_messages_per_frame\":%.2f,"
-                         "\"batch_ns_per_message\":%.1f,\"allocations_per_message\":%.4f}\n",
-                         publish_ns, deliver_ns, batch_msgs, batch_ns_per_msg, allocs_per_msg);
+                         "\"batch_ns_per_message\":%.1f,\"allocations_per_message\":%.4f,"
+                         "\"device_reading_ns\":%.1f,\"device_reading_allocations\":%.4f}\n",
+                         publish_ns, deliver_ns, batch_msgs, batch_ns_per_msg, allocs_per_msg, reading_ns, reading_allocs);
             std::fclose(f);
         }
     }

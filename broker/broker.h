@@ -267,6 +267,9 @@ private:
     Errc check_reading(std::uint32_t ri, std::string_view from, std::string_view data_json, const char*& why) const;
     void took_reading(std::uint32_t ri, std::string_view from, std::uint64_t ts, std::string_view data_json);
     void save_device(std::uint32_t i);
+    // Room slot `ri` starts a new history: its devices are forgotten, in
+    // the store and in the journal.
+    void forget_devices(std::uint32_t ri);
     bool sweep_devices(std::uint64_t now);
 
     // fanout.cpp: queued events, frames, culling

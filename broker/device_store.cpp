@@ -95,6 +95,64 @@ bool read_string(std::string_view s, std::size_t& i, char* out, std::size_t cap,
     return false;
 }
 
+// A byte a JSON number may hold (the scan's stop test).
+bool number_char(char c) { return (c >= '0' && c <= '9') || c == '.' || c == '-' || c == '+' || c == 'e' || c == 'E'; }
+
+// A JSON number (-?digits[.digits][e[+-]digits], no leading zeros): 1 with
+// its value when it has at most 15 significant digits and a decimal
+// exponent within 10^22 (the mantissa times or over an exact power of ten,
+// one correctly rounded operation: Clinger's fast path, so it equals
+// strtod's); 0 for another JSON number (strtod decides it); -1 for text that
+// is no JSON number.
+int exact_number(std::string_view t, double& out) {
+    static constexpr double kPow10[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                                          1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    std::size_t i = 0;
+    const bool neg = i < t.size() && t[i] == '-';
+    if (neg) ++i;
+    std::uint64_t mant = 0;
+    int digits = 0, scale = 0;
+    bool slow = false;
+    auto digit = [&](char c) {
+        if (mant != 0 || c != '0') ++digits;
+        if (digits > 15) {
+            slow = true;
+        } else {
+            mant = mant * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+    };
+    const std::size_t int_start = i;
+    while (i < t.size() && t[i] >= '0' && t[i] <= '9') digit(t[i++]);
+    if (i == int_start || (t[int_start] == '0' && i - int_start > 1)) return -1;
+    if (i < t.size() && t[i] == '.') {
+        const std::size_t frac_start = ++i;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
+            digit(t[i++]);
+            --scale;
+        }
+        if (i == frac_start) return -1;
+    }
+    if (i < t.size() && (t[i] == 'e' || t[i] == 'E')) {
+        ++i;
+        const bool eneg = i < t.size() && t[i] == '-';
+        if (i < t.size() && (t[i] == '-' || t[i] == '+')) ++i;
+        const std::size_t exp_start = i;
+        int e = 0;
+        while (i < t.size() && t[i] >= '0' && t[i] <= '9') {
+            if (e < 10000) e = e * 10 + (t[i] - '0');
+            ++i;
+        }
+        if (i == exp_start) return -1;
+        scale += eneg ? -e : e;
+    }
+    if (i != t.size()) return -1;
+    if (slow || scale < -22 || scale > 22) return 0;
+    double v = static_cast<double>(mant); // exact: at most 15 digits
+    v = scale < 0 ? v / kPow10[-scale] : v * kPow10[scale];
+    out = neg ? -v : v;
+    return 1;
+}
+
 } // namespace
 
 std::uint32_t ArchiveSet::buckets() const {
@@ -156,16 +214,23 @@ bool parse_data(std::string_view s, char* scratch, std::size_t cap, DataValueFn 
             i += v ? 4 : 5;
             fn(ctx, k, ValueType::boolean, 0, v, {});
         } else {
-            // A JSON number: strtod over a bounded copy (the data is not
-            // NUL-terminated), checked to end where the number does.
+            // A JSON number: the exact fast path when it has one, else
+            // strtod over a bounded copy (the data is not NUL-terminated),
+            // checked to end where the number does. Text that is no JSON
+            // number (".5", "+1", "01") is refused.
             std::size_t j = i;
-            while (j < s.size() && j - i < 32 && (std::strchr("+-.0123456789eE", s[j]) != nullptr)) ++j;
-            char num[33];
-            std::memcpy(num, s.data() + i, j - i);
-            num[j - i] = '\0';
-            char* end = nullptr;
-            const double v = std::strtod(num, &end);
-            if (j == i || end != num + (j - i) || !std::isfinite(v)) return false;
+            while (j < s.size() && j - i < 32 && number_char(s[j])) ++j;
+            double v = 0;
+            const int exact = exact_number(s.substr(i, j - i), v);
+            if (exact < 0) return false;
+            if (exact == 0) {
+                char num[33];
+                std::memcpy(num, s.data() + i, j - i);
+                num[j - i] = '\0';
+                char* end = nullptr;
+                v = std::strtod(num, &end);
+                if (j == i || end != num + (j - i) || !std::isfinite(v)) return false;
+            }
             i = j;
             fn(ctx, k, ValueType::number, v, false, {});
         }
@@ -257,7 +322,7 @@ void count_needs(void* ctx, std::string_view k, ValueType type, double, bool, st
         }
     }
     if (found == kNone) ++n.new_keys;
-    if (type == ValueType::number && (found == kNone || n.store->key(n.device, found).series == kNoSeries)) {
+    if (type == ValueType::number && (found == kNone || n.store->series_of(n.device, found) == kNoSeries)) {
         ++n.new_series;
     }
 }
@@ -388,6 +453,7 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
         key.str_len = static_cast<std::uint16_t>(str.size());
     }
     if (type != ValueType::number) return;
+    key.series = series_of(device, slot);
     if (key.series == kNoSeries) {
         const std::uint32_t s = free_series();
         if (s == kNone) return; // check() said there was one
@@ -395,11 +461,9 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
         std::memset(buckets_of(s, 0), 0, std::size_t{archives_.buckets()} * sizeof(Bucket));
         key.series = s;
     }
-    // Buckets hold floats (20 bytes a bucket): a reading beyond a float's
-    // range is kept at its largest finite value, never as infinity.
-    const float v = number > kFloatMax    ? static_cast<float>(kFloatMax)
-                    : number < -kFloatMax ? static_cast<float>(-kFloatMax)
-                                          : static_cast<float>(number);
+    // Buckets hold floats: a reading beyond their range is kept at its
+    // edge (a double past it has no float), and a sum stays finite.
+    const auto v = static_cast<float>(number > kFloatMax ? kFloatMax : number < -kFloatMax ? -kFloatMax : number);
     for (std::uint32_t a = 0; a < archives_.n; ++a) {
         const auto id = static_cast<std::uint32_t>(ts / archives_.a[a].step_ms);
         Bucket& b = buckets_of(key.series, a)[id % archives_.a[a].count];
@@ -408,19 +472,32 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
         } else {
             b.min = v < b.min ? v : b.min;
             b.max = v > b.max ? v : b.max;
-            const double sum = static_cast<double>(b.sum) + v;
-            b.sum = sum > kFloatMax ? static_cast<float>(kFloatMax) : sum < -kFloatMax ? static_cast<float>(-kFloatMax) : static_cast<float>(sum);
+            const double sum = double{b.sum} + double{v};
+            b.sum = static_cast<float>(sum > kFloatMax ? kFloatMax : sum < -kFloatMax ? -kFloatMax : sum);
             b.count++;
         }
     }
     if (out.nseries < sizeof out.series / sizeof out.series[0]) out.series[out.nseries++] = key.series;
 }
 
+bool DeviceStore::average_fits(const Bucket& b) {
+    if (b.count == 0 || std::fabs(double{b.sum}) >= kFloatMax) return true; // empty, or a saturated sum
+    const double avg = double{b.sum} / b.count;
+    const double slack = 0.01 * std::fmax(std::fabs(double{b.min}), std::fabs(double{b.max})) + 1e-6;
+    return avg >= double{b.min} - slack && avg <= double{b.max} + slack;
+}
+
+std::uint32_t DeviceStore::series_of(std::uint32_t device, std::uint32_t k) const {
+    const std::uint32_t s = keys_[std::size_t{device} * nkeys_ + k].series;
+    if (s >= nseries_ || !series_[s].used || series_[s].device != device || series_[s].key != k) return kNoSeries;
+    return s;
+}
+
 void DeviceStore::forget_device(std::uint32_t i) {
     Device& d = devices_[i];
     for (std::uint32_t j = 0; j < d.nkeys; ++j) {
-        const std::uint32_t s = keys_[std::size_t{i} * nkeys_ + j].series;
-        if (s != kNoSeries && s < nseries_) series_[s] = Series{};
+        const std::uint32_t s = series_of(i, j);
+        if (s != kNoSeries) series_[s] = Series{};
     }
     d = Device{};
 }
@@ -460,10 +537,9 @@ bool DeviceStore::restore_series(std::uint32_t s, const Series& x) {
 }
 
 bool DeviceStore::restore_bucket(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, const Bucket& b) {
-    if (s >= nseries_ || archive >= archives_.n || slot >= archives_.a[archive].count) return false;
-    // Only what take() writes: a bucket of this slot's steps, finite, min <= max.
-    if (b.id != 0 && (b.id % archives_.a[archive].count != slot || b.count == 0 || !std::isfinite(b.min) ||
-                      !std::isfinite(b.max) || !std::isfinite(b.sum) || b.min > b.max)) {
+    if (s >= nseries_ || archive >= archives_.n || slot >= archives_.a[archive].count || b.id == 0 ||
+        b.id % archives_.a[archive].count != slot || b.count == 0 || !std::isfinite(b.min) || !std::isfinite(b.max) ||
+        !std::isfinite(b.sum) || b.min > b.max || !average_fits(b)) {
         return false;
     }
     buckets_of(s, archive)[slot] = b;

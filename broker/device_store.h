@@ -140,6 +140,13 @@ public:
     const ArchiveSet& archives() const { return archives_; }
     std::uint32_t series_capacity() const { return nseries_; }
     const Series& series(std::uint32_t s) const { return series_[s]; }
+    // The series of a device's key k: its key's series when that series
+    // belongs to it, else kNoSeries (a series lost to damage at restore).
+    std::uint32_t series_of(std::uint32_t device, std::uint32_t k) const;
+    // A bucket's sum over its count lies within its min and max (within
+    // float rounding), unless the sum saturated at the float range (readings
+    // near it make an average meaningless).
+    static bool average_fits(const Bucket& b);
     const Bucket& bucket(std::uint32_t s, std::uint32_t archive, std::uint32_t slot) const;
     std::uint32_t bucket_slot(std::uint32_t archive, std::uint64_t ts) const; // where ts's bucket lives
 
@@ -148,7 +155,8 @@ public:
     std::uint32_t archive_for(std::uint64_t span_ms) const;
 
     // Start-up (restore): a device record and a bucket as the journal kept
-    // them; false (nothing changed) for anything out of range.
+    // them; false (nothing changed) for anything out of range (a bucket: of
+    // another slot than its step's, or min > max, or not finite).
     bool restore_device(std::uint32_t i, const Device& d, const DeviceKey* keys, const char* strings);
     bool restore_series(std::uint32_t s, const Series& x);
     bool restore_bucket(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, const Bucket& b);

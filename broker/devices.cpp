@@ -8,7 +8,9 @@
 #include "broker/bots.h"
 #include "broker/commands.h"
 #include "broker/json_writer.h"
+#include "broker/utf8.h"
 
+#include <cmath>
 #include <cstring>
 #include <memory>
 
@@ -74,9 +76,12 @@ void Broker::took_reading(std::uint32_t ri, std::string_view from, std::uint64_t
         for (std::uint32_t k = 0; k < t.nseries; ++k) {
             const std::uint32_t s = t.series[k];
             const Series& x = devices_.series(s);
-            char rec[8];
+            // Its device's first reading names this owner of the series slot:
+            // a slot a later device or key takes gets another record.
+            char rec[16];
             put32(rec, x.device);
             put32(rec + 4, x.key);
+            put64(rec + 8, devices_.device(x.device).first_ms);
             journal_->series_saved(s, {rec, sizeof rec});
             for (std::uint32_t a = 0; a < arch.n; ++a) {
                 const std::uint32_t slot = devices_.bucket_slot(a, ts);
@@ -151,6 +156,8 @@ bool Broker::restore_device(std::uint32_t i, std::string_view bytes) {
         return false;
     }
     std::memcpy(d.name, r + 16, d.name_len);
+    const std::uint32_t same = devices_.find(d.room, std::string_view(d.name, d.name_len));
+    if (same != kNone && same != i) return false; // one record per device
     d.first_ms = get64(r + 40);
     d.last_ms = get64(r + 48);
     d.interval_ms = get32(r + 56);
@@ -174,20 +181,27 @@ bool Broker::restore_device(std::uint32_t i, std::string_view bytes) {
         key.str_len = get16(p + 28);
         key.series = get32(p + 32);
         std::memcpy(&key.number, p + 36, 8);
-        if (key.str_len > limits_.max_data_string) return false;
+        // What comes back is written into JSON as it is: finite numbers and
+        // well-formed UTF-8 only, as a reading's parser lets through.
+        if (key.str_len > limits_.max_data_string || !std::isfinite(key.number) ||
+            !utf8_valid(key.name, key.name_len) || !utf8_valid(p + kKeyHead, key.str_len)) {
+            return false;
+        }
         std::memcpy(packed.get() + std::size_t{k} * limits_.max_data_string, p + kKeyHead, key.str_len);
     }
     return devices_.restore_device(i, d, keys, packed.get());
 }
 
 bool Broker::restore_series(std::uint32_t s, std::string_view bytes) {
-    if (bytes.size() != 8) return false;
+    if (bytes.size() != 16) return false;
     Series x{};
     x.device = get32(bytes.data());
     x.key = get32(bytes.data() + 4);
-    // Only a series its device (restored before) points at.
+    // Only a series its device (restored before, the same device: the same
+    // first reading) points at.
     if (x.device >= devices_.capacity() || !devices_.device(x.device).used ||
-        x.key >= devices_.device(x.device).nkeys || devices_.key(x.device, x.key).series != s) {
+        devices_.device(x.device).first_ms != get64(bytes.data() + 8) || x.key >= devices_.device(x.device).nkeys ||
+        devices_.key(x.device, x.key).series != s) {
         return false;
     }
     return devices_.restore_series(s, x);
@@ -198,6 +212,25 @@ bool Broker::restore_bucket(std::uint32_t s, std::uint32_t archive, std::uint32_
     Bucket b;
     std::memcpy(&b, bytes.data(), sizeof b);
     return devices_.restore_bucket(s, archive, slot, b);
+}
+
+void Broker::forget_devices(std::uint32_t ri) {
+    if (journal_ != nullptr) {
+        // Cleared on disk too, so a restart does not bring them back.
+        const std::size_t size = device_record_size(limits_);
+        std::memset(device_buf_.data(), 0, size);
+        const char cleared[16] = {};
+        for (std::uint32_t i = 0; i < devices_.capacity(); ++i) {
+            const Device& d = devices_.device(i);
+            if (!d.used || d.room != ri) continue;
+            for (std::uint32_t k = 0; k < d.nkeys; ++k) {
+                const std::uint32_t s = devices_.series_of(i, k);
+                if (s != kNoSeries) journal_->series_saved(s, {cleared, sizeof cleared});
+            }
+            journal_->device_saved(i, {device_buf_.data(), size});
+        }
+    }
+    devices_.forget_room(ri);
 }
 
 bool Broker::sweep_devices(std::uint64_t now) {

@@ -40,8 +40,10 @@ public:
     // `bytes` (bot_record_size of that table).
     virtual void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) = 0;
     // The device store (broker/devices.cpp): device record `index`
-    // (Broker::device_record_size bytes), series `s`'s record (8 bytes) and
-    // one bucket of it (sizeof(Bucket)). Failures are the journal's to count.
+    // (Broker::device_record_size bytes; all zero: the slot was cleared),
+    // series `s`'s record (16 bytes: device, key, the device's first_ms) and
+    // one bucket of it (sizeof(Bucket)), always after its series' record.
+    // Failures are the journal's to count.
     virtual void device_saved(std::uint32_t index, std::string_view bytes) {
         (void)index, (void)bytes;
     }

@@ -112,7 +112,7 @@ void Broker::start_history(std::uint32_t ri, std::string_view lower_name, std::s
     std::memcpy(r.epoch, epoch.data(), kEpochLen);
     r.epoch[kEpochLen] = '\0';
     r.history->reset_to(0);
-    devices_.forget_room(ri); // a new history: its devices start over
+    forget_devices(ri); // a new history: its devices start over
     r.first_sub = kNone;
     r.sessions = 0;
     r.members = 0;
@@ -376,6 +376,11 @@ Errc Broker::post(std::string_view room, std::string_view from, MsgKind kind, st
     if (ri == kNone) {
         if (room.empty() || room[0] == '@') {
             return Errc::forbidden;
+        }
+        // A reading the store would refuse must not leave a new, empty room.
+        if (kind == MsgKind::device && !data_json.empty()) {
+            err = check_reading(kNone, from, data_json, out.why);
+            if (err != Errc::ok) return err;
         }
         ri = create_room(room, err);
         if (ri == kNone) {

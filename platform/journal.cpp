@@ -3,6 +3,7 @@
 #include "broker/broker.h"
 #include "broker/names.h"
 #include "platform/crc32c.h"
+#include "platform/journal_file.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -19,8 +20,8 @@ namespace roost {
 
 namespace {
 
-constexpr std::uint64_t kFileHeader = 4096; // two copies of the file header: at 0 and at 2048
-constexpr std::size_t kHeaderCopy = 2048;
+using namespace journal_file;
+
 constexpr std::uint64_t kSlotHeader = 256;  // two copies of the slot header: at 0 and at 128
 constexpr std::size_t kSlotCopy = 128;
 constexpr std::uint64_t kAlign = 32;
@@ -33,34 +34,12 @@ constexpr std::uint32_t kBotMagic = 0x544F4252u;  // "RBOT"
 constexpr std::size_t kBotHeader = 16;            // magic | crc | version
 constexpr std::size_t kReadRec = 64;
 constexpr std::uint32_t kHistoryKind = 1, kStateKind = 2, kReadingsKind = 3;
-constexpr char kFileMagic[8] = {'R', 'O', 'O', 'S', 'T', 'J', 'N', 'L'};
-
-void put32(char* p, std::uint32_t v) { std::memcpy(p, &v, 4); }
-void put64(char* p, std::uint64_t v) { std::memcpy(p, &v, 8); }
-std::uint32_t get32(const char* p) { std::uint32_t v; std::memcpy(&v, p, 4); return v; }
-std::uint64_t get64(const char* p) { std::uint64_t v; std::memcpy(&v, p, 8); return v; }
 std::uint64_t align_up(std::uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
-std::string errno_text(int e) { return std::strerror(e); }
 
 std::string mib(std::uint64_t n) {
     char b[32];
     std::snprintf(b, sizeof b, "%.1f MiB", static_cast<double>(n) / (1024.0 * 1024.0));
     return b;
-}
-
-// Reads `len` bytes at `off`; what lies past the end of the file reads as zeros.
-bool read_at(int fd, char* out, std::size_t len, std::uint64_t off) {
-    std::size_t got = 0;
-    while (got < len) {
-        const ssize_t n = pread(fd, out + got, len - got, static_cast<off_t>(off + got));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) return false;
-        if (n == 0) break;
-        got += static_cast<std::size_t>(n);
-    }
-    std::memset(out + got, 0, len - got);
-    return true;
 }
 
 // File header (64 bytes used of each 2 KiB copy):
@@ -78,23 +57,6 @@ void encode_file_header(char* h, std::uint32_t kind, const std::uint32_t geo[kGe
 // Slot header copy (history): magic u32 | crc u32 (of bytes 8..72) | gen u64 |
 // name_len u8 | name[47] | epoch[8]
 constexpr std::size_t kSlotHeaderUsed = 72;
-// The highest generation of any intact record in area [base, end) of `s`,
-// whatever slot header survived: a new history takes a generation above
-// every one on disk, or records left from an earlier one (a header lost to
-// damage, a readings area not overwritten yet) would read as its own.
-std::uint64_t newest_gen(const char* s, std::uint64_t base, std::uint64_t end) {
-    std::uint64_t gen = 0;
-    for (std::uint64_t off = base; off + kRecHeader <= end; off += kAlign) {
-        const char* r = s + off;
-        if (get32(r) != kRecMagic) continue;
-        const std::uint32_t len = get32(r + 4);
-        if (len > 0 && off + kRecHeader + len <= end && get32(r + 40) == crc32c(crc32c(0, r, 40), r + kRecHeader, len)) {
-            gen = std::max(gen, get64(r + 16));
-        }
-    }
-    return gen;
-}
-
 } // namespace
 
 DiskJournal::~DiskJournal() {
@@ -109,6 +71,10 @@ DiskJournal::~DiskJournal() {
     if (readings_fd_ >= 0) {
         if (dirty_) fdatasync(readings_fd_);
         close(readings_fd_);
+    }
+    if (devices_fd_ >= 0) {
+        if (dirty_) fdatasync(devices_fd_);
+        close(devices_fd_);
     }
 }
 
@@ -149,46 +115,6 @@ void DiskJournal::bot_saved(std::uint32_t table, std::uint32_t index, std::strin
     std::memcpy(c + kBotHeader, bytes.data(), bytes.size());
     put32(c + 4, crc32c(0, c + 8, size - 8));
     write_at(state_fd_, c, size, bot_off(table, index, static_cast<std::uint32_t>(ver & 1)));
-}
-
-bool DiskJournal::pwrite_all(int fd, const char* data, std::size_t len, std::uint64_t off) {
-    std::size_t done = 0;
-    while (done < len) {
-        const ssize_t n = pwrite(fd, data + done, len - done, static_cast<off_t>(off + done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) {
-            ++stats_.write_errors;
-            return false;
-        }
-        done += static_cast<std::size_t>(n);
-    }
-    return true;
-}
-
-// Keeps a copy of a write until the sync that covers it succeeded.
-bool DiskJournal::log_write(int fd, const char* data, std::size_t len, std::uint64_t off) {
-    constexpr std::size_t kEntryHeader = 16;
-    if (log_len_ + kEntryHeader + len > log_cap_) {
-        // Full: make what it holds durable first (a group commit comes
-        // early), so the log can start again.
-        if (!sync()) return false;
-        if (kEntryHeader + len > log_cap_) return false; // cannot happen: sized for the largest record
-    }
-    char* e = log_.get() + log_len_;
-    put32(e, static_cast<std::uint32_t>(fd));
-    put32(e + 4, static_cast<std::uint32_t>(len));
-    put64(e + 8, off);
-    std::memcpy(e + kEntryHeader, data, len);
-    log_len_ += kEntryHeader + len;
-    return true;
-}
-
-bool DiskJournal::write_at(int fd, const char* data, std::size_t len, std::uint64_t off) {
-    if (failing_) return false; // the disk refuses syncs: take nothing new (Server retries the sync)
-    if (!log_write(fd, data, len, off) || !pwrite_all(fd, data, len, off)) return false;
-    stats_.bytes += len;
-    dirty_ = true;
-    return true;
 }
 
 bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[8],
@@ -285,12 +211,13 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
         bot_rec_[t] = (kBotHeader + bot_record_size(static_cast<BotTable>(t)) + 63) / 64 * 64;
     }
     state_size_ = bot_off(kBotTables, 0, 0);
+    size_devices(b);
     // The write-back log holds several of the largest writes (a record, a
     // state copy, the file headers), at least 4 MiB: a full log forces an
     // early sync.
     const std::uint64_t largest = std::max<std::uint64_t>(
         {align_up(kRecHeader + g.max_event), nick_rec_, kFileHeader, kSlotHeader, bot_rec_[0], bot_rec_[1],
-         bot_rec_[2], bot_rec_[3]});
+         bot_rec_[2], bot_rec_[3], device_copy_});
     log_cap_ = static_cast<std::size_t>(std::max<std::uint64_t>(4u << 20, 4 * (largest + 16)));
     log_.reset(new char[log_cap_]); // default-initialized: resident only as far as used
     struct stat st {};
@@ -312,10 +239,11 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
                                       static_cast<std::uint32_t>(sizeof(Reminder) << 16 | sizeof(Watch)),
                                       static_cast<std::uint32_t>(sizeof(RoomBots) << 8 | sizeof(BridgeMark))};
     const std::uint32_t rgeo[kGeo] = {g.rooms, static_cast<std::uint32_t>(rslot_size_)};
-    bool hfresh = false, sfresh = false, rfresh = false;
+    bool hfresh = false, sfresh = false, rfresh = false, dfresh = false;
     if (!open_file(dir + "/history.roost", kHistoryKind, hgeo, history_size_, history_fd_, hfresh, report, why) ||
         !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why) ||
-        !open_file(dir + "/readings.roost", kReadingsKind, rgeo, readings_size_, readings_fd_, rfresh, report, why)) {
+        !open_file(dir + "/readings.roost", kReadingsKind, rgeo, readings_size_, readings_fd_, rfresh, report, why) ||
+        !open_devices(dir, dfresh, report, why)) {
         return false;
     }
     slots_.assign(g.rooms, Slot{});
@@ -323,20 +251,13 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     read_ver_.assign(std::size_t{g.rooms} * g.reads_per_room, 0);
     for (std::uint32_t t = 0; t < kBotTables; ++t) bot_ver_[t].assign(bot_count(t), 0);
     // A slot's worth: at most 256 B + 32 MiB (ring_bytes <= 16 MiB); a
-    // readings area is read into its tail.
-    buf_.assign(static_cast<std::size_t>(slot_size_ + rslot_size_), 0);
-    if (!hfresh) {
-        load_history(b, report);
-    } else if (!rfresh) {
-        // Readings of a history that is gone: new histories take generations
-        // above theirs, so they never read as their own.
-        for (std::uint32_t ri = 0; ri < g.rooms && rslot_size_ > 0; ++ri) {
-            if (read_at(readings_fd_, buf_.data(), static_cast<std::size_t>(rslot_size_), kFileHeader + ri * rslot_size_)) {
-                max_gen_ = std::max(max_gen_, newest_gen(buf_.data(), 0, rslot_size_));
-            }
-        }
-    }
+    // readings area is read into its tail. A device record is built in it too.
+    buf_.assign(static_cast<std::size_t>(std::max<std::uint64_t>(slot_size_ + rslot_size_, device_copy_)), 0);
+    // readings.roost alone (history.roost new) holds no room, but its
+    // records' generations must not be given again.
+    if (!hfresh || !rfresh) load_history(b, report);
     if (!sfresh) load_state(b, report);
+    if (!dfresh) load_devices(b, report); // needs the rooms (their epochs) restored
     if (!sync()) {
         why = dir + ": the disk refuses to sync (" + errno_text(errno) + ")";
         return false;
@@ -354,9 +275,10 @@ struct Rec {
 };
 
 // Every aligned position of area [base, end) of `s`: the intact records of
-// generation `gen` go to `recs`; damaged ones of that generation are counted.
+// generation `gen` go to `recs`; damaged ones of that generation are counted;
+// `top_gen` rises to the generation of any intact record (0 matches none).
 void scan_area(const char* s, std::uint64_t base, std::uint64_t end, std::uint64_t gen, bool reading,
-               std::vector<Rec>& recs, std::uint64_t& damaged, std::uint64_t& newest_end) {
+               std::vector<Rec>& recs, std::uint64_t& damaged, std::uint64_t& newest_end, std::uint64_t& top_gen) {
     // Every aligned position: intact records of this generation. Inside an
     // intact record too: a payload (UTF-8) never holds the magic, and a
     // record whose length covers others (hostile, or written wrong) must not
@@ -369,6 +291,7 @@ void scan_area(const char* s, std::uint64_t base, std::uint64_t end, std::uint64
         const bool fits = len > 0 && off + kRecHeader + len <= end;
         const bool ours = get64(r + 16) == gen;
         if (fits && get32(r + 40) == crc32c(crc32c(0, r, 40), r + kRecHeader, len)) {
+            top_gen = std::max(top_gen, get64(r + 16));
             if (ours) {
                 recs.push_back({get64(r + 8), off, len, reading});
                 if (get64(r + 8) > newest) {
@@ -395,11 +318,17 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
             report.push_back("history.roost: slot " + std::to_string(ri) + ": " + errno_text(errno));
             continue;
         }
-        const bool have_readings =
-            rslot_size_ > 0 &&
-            read_at(readings_fd_, readings, static_cast<std::size_t>(rslot_size_), kFileHeader + ri * rslot_size_);
-        max_gen_ = std::max({max_gen_, newest_gen(s.data(), kSlotHeader, slot_size_),
-                             have_readings ? newest_gen(readings, 0, rslot_size_) : 0});
+        const bool have_readings = rslot_size_ > 0 && read_at(readings_fd_, readings, static_cast<std::size_t>(rslot_size_),
+                                                              kFileHeader + ri * rslot_size_);
+        // Generations are never given twice: not even those of records a
+        // lost or refused slot header leaves behind (a new room taking their
+        // generation would adopt them).
+        {
+            std::uint64_t none = 0, end = 0;
+            recs.clear();
+            scan_area(s.data(), kSlotHeader, slot_size_, 0, false, recs, none, end, max_gen_);
+            if (have_readings) scan_area(readings, 0, rslot_size_, 0, true, recs, none, end, max_gen_);
+        }
         // The slot header: the valid copy with the higher generation.
         const char* head = nullptr;
         for (const char* c : {s.data(), s.data() + kSlotCopy}) {
@@ -430,9 +359,10 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
         ++rooms;
         recs.clear();
         std::uint64_t damaged = 0, damaged_readings = 0, newest_end = kSlotHeader, newest_reading_end = 0;
-        scan_area(s.data(), kSlotHeader, slot_size_, slot.gen, false, recs, damaged, newest_end);
+        std::uint64_t top = 0;
+        scan_area(s.data(), kSlotHeader, slot_size_, slot.gen, false, recs, damaged, newest_end, top);
         if (have_readings) {
-            scan_area(readings, 0, rslot_size_, slot.gen, true, recs, damaged_readings, newest_reading_end);
+            scan_area(readings, 0, rslot_size_, slot.gen, true, recs, damaged_readings, newest_reading_end, top);
         }
         std::sort(recs.begin(), recs.end(), [](const Rec& x, const Rec& y) { return x.seq < y.seq; });
         // A seq missing between intact records is a message of people lost to
@@ -619,31 +549,6 @@ void DiskJournal::read_set(std::uint32_t room, std::uint32_t mark, std::string_v
     std::memcpy(c + 33, nick.data(), nick.size());
     put32(c + 4, crc32c(0, c + 8, kReadRec - 8));
     write_at(state_fd_, c, kReadRec, read_off(room, mark, static_cast<std::uint32_t>(ver & 1)));
-}
-
-bool DiskJournal::sync() {
-    if (!dirty_) return true;
-    if (failing_) {
-        // The last sync failed: the pages it covered may be gone from the
-        // cache although the next fdatasync would succeed. Write them again.
-        for (std::size_t at = 0; at < log_len_;) {
-            const char* e = log_.get() + at;
-            const auto len = static_cast<std::size_t>(get32(e + 4));
-            if (!pwrite_all(static_cast<int>(get32(e)), e + 16, len, get64(e + 8))) return false;
-            at += 16 + len;
-        }
-    }
-    SyncFn fn = sync_fn_ != nullptr ? sync_fn_ : [](int fd) { return fdatasync(fd); };
-    ++stats_.syncs;
-    if (fn(history_fd_) != 0 || fn(state_fd_) != 0 || fn(readings_fd_) != 0) {
-        ++stats_.sync_failures;
-        failing_ = true;
-        return false;
-    }
-    failing_ = false;
-    dirty_ = false;
-    log_len_ = 0;
-    return true;
 }
 
 } // namespace roost

@@ -1,16 +1,17 @@
-// DiskJournal: the broker's history, device readings, nick keys, read marks
-// and bot records on disk, in three files of fixed size (history.roost,
-// readings.roost, state.roost) made and reserved with posix_fallocate at the
-// first start, so disk use is known up front like memory. Records carry a
-// CRC32C; state records have two copies written alternately. The byte
-// layout of every file, and what start-up does with damage, is described
-// once, in docs/persistence.md.
+// DiskJournal: the broker's history, device readings, nick keys, read marks,
+// bot records and device store on disk, in four files of fixed size
+// (history.roost, readings.roost, state.roost, devices.roost) made and
+// reserved with posix_fallocate at the first start, so disk use is known up
+// front like memory. Records carry a CRC32C; state and device records have
+// two copies written alternately. The byte layout of every file, and what
+// start-up does with damage, is described once, in docs/persistence.md.
 //
 // Integers are little-endian (every Roost target is). Not thread-safe.
 #pragma once
 
 #include "broker/bots.h"
 #include "broker/journal.h"
+#include "broker/limits.h"
 
 #include <cstdint>
 #include <memory>
@@ -61,6 +62,9 @@ public:
     void key_set(std::uint32_t nick, std::string_view display, std::string_view key) override;
     void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) override;
     void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override;
+    void device_saved(std::uint32_t index, std::string_view bytes) override;
+    void series_saved(std::uint32_t s, std::string_view bytes) override;
+    void bucket_saved(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, std::string_view bytes) override;
 
     FsyncPolicy policy() const { return policy_; }
     // Written since the last sync() that succeeded.
@@ -88,8 +92,10 @@ public:
     using SyncFn = int (*)(int fd);
     void set_sync_fn(SyncFn fn) { sync_fn_ = fn; }
 
-    // Bytes both files take (their fixed size).
-    std::uint64_t file_bytes() const { return history_size_ + state_size_ + readings_size_; }
+    // Bytes the files take (their fixed size).
+    std::uint64_t file_bytes() const { return history_size_ + state_size_ + readings_size_ + devices_size_; }
+    // Of which devices.roost.
+    std::uint64_t device_file_bytes() const { return devices_size_; }
 
     struct Stats {
         std::uint64_t records = 0, bytes = 0, syncs = 0, write_errors = 0;
@@ -109,6 +115,14 @@ private:
                    int& fd, bool& fresh, std::vector<std::string>& report, std::string& why);
     void load_history(Broker& b, std::vector<std::string>& report);
     void load_state(Broker& b, std::vector<std::string>& report);
+    // devices.roost (platform/journal_devices.cpp): sizes from the broker's
+    // limits, then open (or set aside and make again), then load.
+    void size_devices(const Broker& b);
+    bool open_devices(const std::string& dir, bool& fresh, std::vector<std::string>& report, std::string& why);
+    void load_devices(Broker& b, std::vector<std::string>& report);
+    std::uint64_t device_off(std::uint32_t i, std::uint32_t copy) const;
+    std::uint64_t series_off(std::uint32_t s, std::uint32_t copy) const;
+    std::uint64_t bucket_off(std::uint32_t s, std::uint32_t archive, std::uint32_t slot) const;
     bool write_at(int fd, const char* data, std::size_t len, std::uint64_t off);
     bool pwrite_all(int fd, const char* data, std::size_t len, std::uint64_t off);
     bool log_write(int fd, const char* data, std::size_t len, std::uint64_t off);
@@ -120,7 +134,7 @@ private:
 
     JournalGeometry geo_;
     FsyncPolicy policy_ = FsyncPolicy::batch;
-    int history_fd_ = -1, state_fd_ = -1, readings_fd_ = -1;
+    int history_fd_ = -1, state_fd_ = -1, readings_fd_ = -1, devices_fd_ = -1;
     std::uint64_t slot_size_ = 0, history_size_ = 0, state_size_ = 0;
     std::uint64_t rslot_size_ = 0, readings_size_ = 0; // readings.roost: one area per room slot
     std::uint32_t nick_rec_ = 0;
@@ -130,6 +144,19 @@ private:
     std::vector<std::uint64_t> bot_ver_[kBotTables]; // per record table
     std::uint64_t bot_rec_[kBotTables] = {};         // bytes of one copy of a record (64-aligned)
     std::vector<char> buf_;                         // one record being built (a slot's worth)
+    // devices.roost: its geometry (header fields), one device copy's bytes,
+    // where the series and the buckets start, per series the version last
+    // written and its record (a bucket carries its series record's crc, so
+    // buckets of a series slot's earlier owner never come back).
+    std::uint32_t dgeo_[16] = {};
+    std::uint32_t device_rec_ = 0, device_copy_ = 0, buckets_per_series_ = 0;
+    std::uint32_t archive_base_[kMaxArchives] = {};
+    std::uint64_t series_base_ = 0, buckets_base_ = 0, devices_size_ = 0;
+    std::vector<std::uint64_t> device_ver_, series_ver_;
+    std::vector<std::uint32_t> series_tag_; // crc32c of the series record (and owner) last written or read
+    std::vector<bool> series_live_;         // its record is its owner's (restored, or written since)
+    std::vector<char> series_rec_;          // and that record (16 bytes a series)
+    std::uint64_t series_owner_ = 0;        // owners drawn without entropy (getrandom failed)
     bool dirty_ = false;
     bool failing_ = false;
     // The write-back log: every write since the last good sync, as

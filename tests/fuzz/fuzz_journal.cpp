@@ -1,11 +1,14 @@
 // libFuzzer target for start-up from the data directory
 // (platform/journal.cpp, broker/restore.cpp, the bots' restore): a real
 // broker writes a history (rooms, messages with data and cids, keys, read
-// marks, reminders, games, watches) once; each input then damages a copy of
-// its history.roost and state.roost and a new broker starts from them.
+// marks, reminders, games, watches, devices with their series) once; each
+// input then damages a copy of its history.roost, state.roost,
+// readings.roost and devices.roost and a new broker starts from them.
 //
 // Input: one flags byte, then edits, each `op offset(3 bytes) args`:
-//   op & 1       the file (0 history.roost, 1 state.roost)
+//   op & 1       the file (0 history.roost, 1 state.roost), unless
+//   op & 8       devices.roost, or
+//   op & 16      readings.roost
 //   op >> 1 & 3  0: write up to 63 bytes; 1: write a 64-bit integer;
 //                2: cut the file there; 3: copy 64 bytes from another offset
 // flags & 1: afterwards every checksum is made right again, so the damage
@@ -17,13 +20,16 @@
 // whole JSON `msg` of that room and seq, below 2^53; every room then takes a
 // post, bots run an hour of timers, and a second start from the files holds
 // every room the first held at its end, with its epoch and head, and every
-// post the first acknowledged in it.
+// post the first acknowledged in it. The device store holds only what
+// tests/fuzz/device_check.h allows, takes a reading in every room, and the
+// second start brings it back exactly as the first left it.
 #include "broker/broker.h"
 #include "broker/names.h"
 #include "broker/reserve.h"
 #include "platform/crc32c.h"
 #include "platform/journal.h"
 #include "tests/fuzz/broker_snapshot.h"
+#include "tests/fuzz/device_check.h"
 #include "tests/fuzz/json_check.h"
 
 #include <cjson/cJSON.h>
@@ -75,6 +81,11 @@ CoreLimits limits() {
     l.max_key = 16;
     l.msg_rate = 1000;
     l.msg_burst = 1000;
+    l.max_devices = 3;
+    l.keys_per_device = 3;
+    l.max_series = 4;
+    const char* why = nullptr;
+    if (!parse_archives("1m:5m,5m:30m", l.archives, why)) std::abort();
     return l;
 }
 
@@ -123,7 +134,7 @@ struct Node {
 };
 
 std::string g_dir;
-std::string g_history, g_state; // the files as the first broker left them
+std::string g_history, g_state, g_devices, g_readings; // the files as the first broker left them
 
 std::string read_file(const std::string& path) {
     std::string out;
@@ -169,6 +180,11 @@ void make_history() {
             n.clock.advance(1000);
             n.drain(a);
             n.drain(b);
+            if (i % 4 == 0) {
+                (void)n.broker.post("garden", "Meter", MsgKind::device, "",
+                                    i % 8 ? R"({"kwh":1.5e3,"v":-2})" : R"({"kwh":12,"on":true})", "", r);
+                n.clock.advance(45000);
+            }
         }
         n.frame(a, R"({"type":"say","room":"kitchen","text":"hello \u00e9","cid":"x1"})");
         n.frame(a, R"({"type":"read","room":"kitchen","seq":3})");
@@ -186,7 +202,10 @@ void make_history() {
     }
     g_history = read_file(g_dir + "/history.roost");
     g_state = read_file(g_dir + "/state.roost");
-    check(g_history.size() > 4096 && g_state.size() > 4096, "the first broker wrote its files");
+    g_devices = read_file(g_dir + "/devices.roost");
+    g_readings = read_file(g_dir + "/readings.roost");
+    check(g_history.size() > 4096 && g_state.size() > 4096 && g_devices.size() > 4096,
+          "the first broker wrote its files");
 }
 
 // --- the layout (platform/journal.h), to make checksums right again -------
@@ -207,6 +226,19 @@ void fix_file_header(std::string& f) {
     }
 }
 
+// Records in an area [r, end): each made right again.
+void fix_records(std::string& f, std::size_t r, std::size_t end) {
+    while (r + kRecHeader <= end) {
+        const std::uint32_t len = get32(f, r + 4);
+        if (get32(f, r) != kRecMagic || len == 0 || r + kRecHeader + len > end) {
+            r += kAlign;
+            continue;
+        }
+        put32(f, r + 40, crc32c(crc32c(0, f.data() + r, 40), f.data() + r + kRecHeader, len));
+        r += (kRecHeader + len + kAlign - 1) / kAlign * kAlign;
+    }
+}
+
 void fix_history(std::string& f) {
     fix_file_header(f);
     const CoreLimits l = limits();
@@ -215,17 +247,15 @@ void fix_history(std::string& f) {
         for (std::size_t c : {s, s + kSlotCopy}) {
             if (c + 72 <= f.size()) put32(f, c + 4, crc32c(0, f.data() + c + 8, 64));
         }
-        const std::size_t end = std::min(s + slot, f.size());
-        for (std::size_t r = s + kSlotHeader; r + kRecHeader <= end;) {
-            const std::uint32_t len = get32(f, r + 4);
-            if (get32(f, r) != kRecMagic || len == 0 || r + kRecHeader + len > end) {
-                r += kAlign;
-                continue;
-            }
-            put32(f, r + 40, crc32c(crc32c(0, f.data() + r, 40), f.data() + r + kRecHeader, len));
-            r += (kRecHeader + len + kAlign - 1) / kAlign * kAlign;
-        }
+        fix_records(f, s + kSlotHeader, std::min(s + slot, f.size()));
     }
+}
+
+// readings.roost: a record area per room slot, no slot headers.
+void fix_readings(std::string& f) {
+    fix_file_header(f);
+    const std::size_t area = (std::size_t{device_ring_size(limits())} * 2 + kAlign - 1) / kAlign * kAlign;
+    for (std::size_t s = kFileHeader; s < f.size(); s += area) fix_records(f, s, std::min(s + area, f.size()));
 }
 
 // state.roost: every record copy is magic | crc (of the rest) | ...; the
@@ -249,6 +279,27 @@ void fix_state(std::string& f) {
         for (std::size_t k = 0; k < t.count * 2; ++k, at += t.size) {
             if (at + t.size <= f.size() && get32(f, at) != 0) put32(f, at + 4, crc32c(0, f.data() + at + 8, t.size - 8));
         }
+    }
+}
+
+// devices.roost (platform/journal_devices.cpp): the header's crc at 80,
+// device and series copies magic | crc (of the rest) | ..., buckets
+// crc (of the rest) | ... unless all zero.
+void fix_devices(std::string& f) {
+    for (std::size_t at : {std::size_t{0}, kHeaderCopy}) {
+        if (at + 84 <= f.size()) put32(f, at + 80, crc32c(0, f.data() + at, 80));
+    }
+    const CoreLimits l = limits();
+    const std::size_t dev = (16 + Broker::device_record_size(l) + 63) / 64 * 64;
+    std::size_t at = kFileHeader;
+    for (std::size_t k = 0; k < std::size_t{l.max_devices} * 2; ++k, at += dev) {
+        if (at + dev <= f.size() && get32(f, at) != 0) put32(f, at + 4, crc32c(0, f.data() + at + 8, dev - 8));
+    }
+    for (std::size_t k = 0; k < std::size_t{l.max_series} * 2; ++k, at += 64) {
+        if (at + 64 <= f.size() && get32(f, at) != 0) put32(f, at + 4, crc32c(0, f.data() + at + 8, 56));
+    }
+    for (; at + 32 <= f.size(); at += 32) {
+        if (f.compare(at, 32, std::string(32, '\0')) != 0) put32(f, at, crc32c(0, f.data() + at + 4, 28));
     }
 }
 
@@ -296,15 +347,17 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     if (size == 0) return 0;
     const std::uint8_t flags = data[0];
-    std::string files[2] = {g_history, g_state};
-    if (flags & 2) files[0].assign(g_history.size(), '\0'), files[1].assign(g_state.size(), '\0');
+    std::string files[4] = {g_history, g_state, g_devices, g_readings};
+    if (flags & 2) {
+        for (std::string& f : files) f.assign(f.size(), '\0');
+    }
     auto u24 = [&](std::size_t at) {
         return static_cast<std::size_t>(data[at]) | static_cast<std::size_t>(data[at + 1]) << 8 |
                static_cast<std::size_t>(data[at + 2]) << 16;
     };
     for (std::size_t i = 1; i + 4 <= size;) {
         const std::uint8_t op = data[i];
-        std::string& f = files[op & 1];
+        std::string& f = files[op & 16 ? 3 : op & 8 ? 2 : op & 1];
         const std::size_t off = f.empty() ? 0 : u24(i + 1) % f.size();
         i += 4;
         switch ((op >> 1) & 3) {
@@ -336,17 +389,24 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (flags & 1) {
         fix_history(files[0]);
         fix_state(files[1]);
+        fix_devices(files[2]);
+        fix_readings(files[3]);
     }
     write_file(g_dir + "/history.roost", files[0]);
     write_file(g_dir + "/state.roost", files[1]);
+    write_file(g_dir + "/devices.roost", files[2]);
+    write_file(g_dir + "/readings.roost", files[3]);
     if (const char* keep = std::getenv("ROOST_FUZZ_KEEP")) { // replaying: the files as damaged, for a look
         write_file(std::string(keep) + "/history.roost", files[0]);
         write_file(std::string(keep) + "/state.roost", files[1]);
+        write_file(std::string(keep) + "/devices.roost", files[2]);
+        write_file(std::string(keep) + "/readings.roost", files[3]);
     }
 
     // What the first broker held at its end (a room recycled for a new one
     // meanwhile, as the bots' answers can make happen, is gone by design).
     fuzz::BrokerState held;
+    std::string devices_held;
     std::vector<std::pair<std::string, std::uint64_t>> posted;
     {
         Node n(g_dir);
@@ -358,6 +418,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             for (const std::string& line : n.report) std::fprintf(stderr, "first start: %s\n", line.c_str());
         }
         check_rooms(n.broker);
+        fuzz::check_device_store(n.broker);
         for (std::uint32_t i = 0; i < n.broker.room_slots(); ++i) {
             const Room& r = n.broker.room(i);
             if (!r.used || r.dm) continue;
@@ -366,14 +427,22 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             const Errc e = n.broker.post(name, "probe", MsgKind::device, "after a restart", {}, "probe1", res);
             check(e == Errc::ok || e == Errc::disk_full, "a restored room takes a post", name + " " + errc_code(e));
             if (e == Errc::ok && !res.duplicate) posted.emplace_back(name + "/" + std::string(res.epoch), res.seq);
+            // A reading: into the store, whatever it restored. Refused only
+            // for a full table (a hostile file may fill it).
+            const Errc d = n.broker.post(name, "Meter", MsgKind::device, "", R"({"kwh":7,"v":1,"on":false})", {}, res);
+            check(d == Errc::ok || d == Errc::disk_full || d == Errc::server_busy, "a restored room takes a reading",
+                  name + " " + errc_code(d));
+            fuzz::check_device_store(n.broker);
         }
         for (int k = 0; k < 60; ++k) { // an hour of the bots' timers
             n.clock.advance(60000);
             n.broker.tick();
         }
         check_rooms(n.broker);
+        fuzz::check_device_store(n.broker);
         check(n.journal.sync(), "the restored journal syncs");
         held = fuzz::snapshot(n.broker);
+        devices_held = fuzz::dump_device_store(n.broker.devices());
     }
     if (const char* keep = std::getenv("ROOST_FUZZ_KEEP")) { // replaying: the files the second start reads
         write_file(std::string(keep) + "/history2.roost", read_file(g_dir + "/history.roost"));
@@ -386,6 +455,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     check(again.ok, "a second start after a restored one succeeds", again.why);
     check_rooms(again.broker);
+    fuzz::check_device_store(again.broker);
+    const std::string devices_back = fuzz::dump_device_store(again.broker.devices());
+    check(devices_back == devices_held, "the device store comes back at the next start as the first left it",
+          devices_held + "\n---\n" + devices_back);
     // Every room the first broker held comes back with its epoch and head,
     // and every post it acknowledged there with it.
     for (const fuzz::RoomState& r : held) {

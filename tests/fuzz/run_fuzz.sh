@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # run_fuzz.sh FUZZ_BUILD_DIR SECONDS [TARGET...]
 #   Runs every libFuzzer target (or those named: decode http settings
-#   journal mqtt) for SECONDS each, as many at once as there are cores, from
+#   journal mqtt devices) for SECONDS each, as many at once as there are cores, from
 #   the committed seeds (tests/fuzz/corpus/<target>/) and what earlier runs
 #   found (FUZZ_BUILD_DIR/corpus/<target>/, where new inputs go). A crash, a
 #   sanitizer report, a broken invariant (an abort), an input that runs
@@ -16,7 +16,7 @@
 # found, i.e. the fuzz build could not be made on this machine.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-all_targets="decode http settings journal mqtt"
+all_targets="decode http settings journal mqtt devices"
 
 merge=0
 if [ "${1:-}" = "--merge" ]; then
@@ -50,6 +50,7 @@ max_len() {
     case "$1" in
     http) echo 8192 ;;
     journal) echo 4096 ;;
+    devices) echo 2048 ;;
     settings) echo 4096 ;;
     *) echo 20000 ;;
     esac
