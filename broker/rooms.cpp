@@ -377,6 +377,11 @@ Errc Broker::post(std::string_view room, std::string_view from, MsgKind kind, st
         if (room.empty() || room[0] == '@') {
             return Errc::forbidden;
         }
+        // A reading the device store would refuse creates no room either.
+        if (kind == MsgKind::device && !data_json.empty() &&
+            (err = check_reading(kNone, from, data_json, out.why)) != Errc::ok) {
+            return err;
+        }
         ri = create_room(room, err);
         if (ri == kNone) {
             return err;
