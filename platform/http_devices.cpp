@@ -2,12 +2,14 @@
 //   GET /api/rooms/{room}/devices                       every device, by name
 //   GET /api/rooms/{room}/devices/{name}/series?key=K&range=2h|48h|30d
 //                                               (or &from=MS&to=MS instead of range)
-// read from the broker's DeviceStore (broker/device_store.h). Both answers
-// can be larger than a request buffer (max_devices devices with their
-// values and watches; up to 100000 points of a series), so they are written
-// in pieces from WRITEABLE, each piece into the request's pool buffer, with
-// no Content-Length: the answer ends when the connection closes. Nothing is
-// cut: every piece is sized for the largest it can be (device_piece_bytes).
+// read from the broker's DeviceStore (broker/device_store.h). An answer is
+// made of pieces (the list's head, then one device each; a series' head,
+// then up to kPointsPerPiece points each). When they all fit the request's
+// pool buffer the answer goes whole with its Content-Length. Both can be
+// larger than a buffer (max_devices devices with their values and watches;
+// up to 100000 points), and then the pieces are written one per WRITEABLE
+// without a Content-Length: the answer ends when the connection closes.
+// Nothing is cut: the buffer holds the largest piece (device_piece_bytes).
 #include "broker/bots.h"
 #include "broker/json_writer.h"
 #include "broker/names.h"
@@ -154,40 +156,18 @@ std::uint32_t next_device(const DeviceStore& store, std::uint32_t ri, std::strin
     return best;
 }
 
-// Headers of a streamed answer: no length, the connection closes after it.
-int begin_stream(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri, DeviceStream what) {
-    if (lend_buffer(rt, c) == nullptr) return busy(rt, ex, c);
-    c.close_after = true;
-    c.status = 200;
-    c.body = nullptr;
-    c.size = c.sent = 0;
-    c.stream = c.head ? kNoStream : what; // HEAD: the headers alone
-    c.stream_room = ri;
-    std::memcpy(c.stream_epoch, rt.broker.room(ri).epoch, sizeof c.stream_epoch);
-    ex.cancel_timer();
-    const HttpField cache{"cache-control:", "no-store"}; // lws says connection: close (no length)
-    if (!ex.send_headers(200, "application/json", kHttpStreamLength, &cache, 1)) return 1;
-    ex.want_writable();
-    return 0;
-}
+// A piece of an answer: its bytes, and whether it ends the answer.
+struct Piece {
+    std::size_t n = 0;
+    bool last = false;
+};
 
-// Sends `out[0..n)` (in the pool buffer after its headroom); ends the
-// answer when `last`.
-int send_piece(Runtime& rt, HttpExchange& ex, Conn& c, char* out, std::size_t n, bool last) {
-    if (!ex.send_body(out, n, last)) return -1;
-    if (!last) {
-        ex.want_writable();
-        return 0;
-    }
-    c.stream = kNoStream;
-    c.status = 0;
-    return end_response(rt, ex, c);
-}
-
-int devices_piece(Runtime& rt, HttpExchange& ex, Conn& c, char* out, std::size_t cap, bool room_same) {
+// The next piece of the device list into out[cap]: the head first, then
+// one device per piece (the next by name after the one written last).
+bool devices_piece(Runtime& rt, Conn& c, char* out, std::size_t cap, bool room_same, Piece& p) {
     const DeviceStore& store = rt.broker.devices();
     HttpScratch* s = scratch(rt, c); // `from`: the name written last
-    if (s == nullptr) return -1;
+    if (s == nullptr) return false;
     std::size_t n = 0;
     const bool first = c.stream_device == 0;
     if (first) {
@@ -202,25 +182,28 @@ int devices_piece(Runtime& rt, HttpExchange& ex, Conn& c, char* out, std::size_t
     const std::uint32_t i = room_same ? next_device(store, c.stream_room, s->from) : kNone;
     if (i == kNone) {
         std::memcpy(out + n, "]}", 2);
-        return send_piece(rt, ex, c, out, n + 2, true);
+        p = Piece{n + 2, true};
+        return true;
     }
     if (!first) out[n++] = ',';
     JsonWriter w(out + n, cap - n);
     write_device(rt, rt.broker.room(c.stream_room), i, w);
-    if (!w.ok()) return -1; // cannot happen: the buffer holds the largest device (device_piece_bytes)
+    if (!w.ok()) return false; // cannot happen: a piece has room for the largest device (device_piece_bytes)
     n += w.size();
     const Device& d = store.device(i);
     std::memcpy(s->from, d.name, d.name_len);
     s->from[d.name_len] = '\0';
     c.stream_device++;
-    return send_piece(rt, ex, c, out, n, false);
+    p = Piece{n, false};
+    return true;
 }
 
-// Up to kPointsPerPiece points after the `n` bytes already in `out`.
-int series_piece(Runtime& rt, HttpExchange& ex, Conn& c, char* out, std::size_t n, bool room_same) {
+// Up to kPointsPerPiece points of the series into `out`, after the `n`
+// bytes already there.
+bool series_piece(Runtime& rt, Conn& c, char* out, std::size_t n, bool room_same, Piece& p) {
     const DeviceStore& store = rt.broker.devices();
     const HttpScratch* s = scratch(rt, c); // `cid`: the key
-    if (s == nullptr) return -1;
+    if (s == nullptr) return false;
     // The series may have left its device meanwhile (the room was recycled,
     // the device gave its slot up): what is left of the answer reads as gaps.
     const std::uint32_t sx = c.stream_series;
@@ -248,12 +231,60 @@ int series_piece(Runtime& rt, HttpExchange& ex, Conn& c, char* out, std::size_t 
             n += 15;
         }
     }
-    const bool last = c.stream_next > c.stream_last;
-    if (last) {
+    p.last = c.stream_next > c.stream_last;
+    if (p.last) {
         std::memcpy(out + n, "]}", 2);
         n += 2;
     }
-    return send_piece(rt, ex, c, out, n, last);
+    p.n = n;
+    return true;
+}
+
+bool same_room(Runtime& rt, const Conn& c);
+
+// The answer whose state is set up in `c` (its head, `head` bytes, already
+// in the pool buffer): whole with its Content-Length when it fits the
+// buffer, as most do; else from the start again in pieces from WRITEABLE,
+// without a length (the connection closes after it).
+int answer(Runtime& rt, HttpExchange& ex, Conn& c, DeviceStream what, std::size_t head) {
+    char* out = rt.pool.data(c.buf - 1) + kHttpHeadroom;
+    const std::size_t cap = rt.pool.size() - kHttpHeadroom;
+    const std::size_t piece = static_cast<std::size_t>(device_piece_bytes(rt.settings.limits)) - kHttpHeadroom;
+    const std::uint64_t first = c.stream_next;
+    c.sent = 0;
+    std::size_t used = head;
+    while (cap - used >= piece) {
+        Piece p;
+        const bool ok = what == kDeviceList ? devices_piece(rt, c, out + used, cap - used, true, p)
+                                            : series_piece(rt, c, out, used, true, p);
+        if (!ok) return http_error(rt, ex, c, 503, "server_busy", "the answer could not be written");
+        used = what == kDeviceList ? used + p.n : p.n;
+        if (p.last) {
+            c.stream = kNoStream;
+            return respond(ex, c, 200, "application/json", out, used);
+        }
+    }
+    c.stream_device = what == kDeviceList ? 0 : c.stream_device; // the list starts over
+    c.stream_next = first;
+    c.sent = 0;
+    c.close_after = true;
+    c.status = 200;
+    c.body = nullptr;
+    c.size = static_cast<std::uint32_t>(head); // the series' head waits for the first piece
+    c.stream = c.head ? kNoStream : what; // HEAD: the headers alone
+    ex.cancel_timer();
+    const HttpField cache{"cache-control:", "no-store"}; // lws says connection: close (no length)
+    if (!ex.send_headers(200, "application/json", kHttpStreamLength, &cache, 1)) return 1;
+    ex.want_writable();
+    return 0;
+}
+
+// The request's state for an answer about room slot `ri`.
+bool prepare(Runtime& rt, Conn& c, std::uint32_t ri) {
+    if (lend_buffer(rt, c) == nullptr) return false;
+    c.stream_room = ri;
+    std::memcpy(c.stream_epoch, rt.broker.room(ri).epoch, sizeof c.stream_epoch);
+    return true;
 }
 
 bool same_room(Runtime& rt, const Conn& c) {
@@ -321,14 +352,12 @@ int serve_series(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri, std::
     if (s == nullptr) return respond_unserved(ex, c);
     std::memcpy(s->cid, k.data(), k.size());
     s->cid[k.size()] = '\0';
-    const int rc = begin_stream(rt, ex, c, ri, kSeries);
-    if (rc != 0 || c.stream == kNoStream) return rc;
+    if (!prepare(rt, c, ri)) return busy(rt, ex, c);
     c.stream_device = di;
     c.stream_series = sx;
     c.stream_archive = ai;
     c.stream_next = first;
     c.stream_last = last;
-    // The head goes out with the first piece.
     char* out = rt.pool.data(c.buf - 1) + kHttpHeadroom;
     const Device& d = store.device(di);
     JsonWriter w(out, rt.pool.size() - kHttpHeadroom);
@@ -347,8 +376,7 @@ int serve_series(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri, std::
     w.uint((last + 1) * a.step_ms);
     w.key("points");
     w.begin_array();
-    c.size = static_cast<std::uint32_t>(w.size()); // written before the first point
-    return 0;
+    return answer(rt, ex, c, kSeries, w.size());
 }
 
 } // namespace
@@ -365,11 +393,10 @@ std::uint64_t device_piece_bytes(const CoreLimits& l) {
 
 int serve_devices(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri, std::string_view rest) {
     if (rest.empty()) {
-        HttpScratch* s = scratch(rt, c);
-        if (s == nullptr) return respond_unserved(ex, c);
-        const int rc = begin_stream(rt, ex, c, ri, kDeviceList);
+        if (scratch(rt, c) == nullptr) return respond_unserved(ex, c);
+        if (!prepare(rt, c, ri)) return busy(rt, ex, c);
         c.stream_device = 0; // devices written so far
-        return rc;
+        return answer(rt, ex, c, kDeviceList, 0);
     }
     const std::size_t slash = rest.find('/');
     if (slash == std::string_view::npos || rest.substr(slash + 1) != "series") {
@@ -383,12 +410,25 @@ int devices_writeable(Runtime& rt, HttpExchange& ex, Conn& c) {
     char* out = rt.pool.data(c.buf - 1) + kHttpHeadroom;
     const std::size_t cap = rt.pool.size() - kHttpHeadroom;
     const bool room_same = same_room(rt, c);
-    if (c.stream == kDeviceList) return devices_piece(rt, ex, c, out, cap, room_same);
-    // A series: its head is in the buffer already (c.size bytes) before the
-    // first piece's points.
-    const std::size_t head = c.size;
-    c.size = 0;
-    return series_piece(rt, ex, c, out, head, room_same);
+    Piece p;
+    bool ok = false;
+    if (c.stream == kDeviceList) {
+        ok = devices_piece(rt, c, out, cap, room_same, p);
+    } else {
+        // A series: its head is in the buffer (c.size bytes) before the
+        // first piece's points.
+        const std::size_t head = c.size;
+        c.size = 0;
+        ok = series_piece(rt, c, out, head, room_same, p);
+    }
+    if (!ok || !ex.send_body(out, p.n, p.last)) return -1;
+    if (!p.last) {
+        ex.want_writable();
+        return 0;
+    }
+    c.stream = kNoStream;
+    c.status = 0;
+    return end_response(rt, ex, c);
 }
 
 } // namespace roost

@@ -147,8 +147,12 @@ def listing_and_series(a, mq):
     check("attic over MQTT: values", by["attic"]["values"] == {"temp": 17.75, "fan": False}, by["attic"])
     check("every device has exactly the contract's fields",
           all(sorted(d) == ["interval_ms", "last_seen", "name", "stale", "values", "watches"] for d in devs), devs)
+    st, hdrs, body = raw(a, "GET", "/api/rooms/sensors/devices")
+    check("an answer that fits a request buffer comes whole: Content-Length, the connection kept",
+          st == 200 and int(hdrs.get("content-length", -1)) == len(body) and hdrs.get("connection") != "close", hdrs)
     st, hdrs, _ = raw(a, "HEAD", "/api/rooms/sensors/devices")
-    check("HEAD devices: 200, JSON, no body", st == 200 and hdrs.get("content-type") == "application/json")
+    check("HEAD devices: 200, JSON, the GET's length, no body", st == 200 and
+          hdrs.get("content-type") == "application/json" and int(hdrs.get("content-length", -1)) == len(body))
     check("a room without devices lists []", post(a, "empty", {"from": "alice", "text": "hi"})[0] == 201 and
           get(a, "/api/rooms/empty/devices")[2] == {"room": "empty", "devices": []})
 
@@ -258,6 +262,25 @@ def refusals(mq):
         b.stop()
 
 
+def large_series():
+    """100000 points (the most an archive holds): streamed without a length,
+    whole, up to the close; HEAD says no length either."""
+    b = start("--device-archives", "1s:100000s")
+    try:
+        check("large archive: a reading", reading(b, "sensors", "k", {"t": 9.1})[0] == 201)
+        st, hdrs, data = raw(b, "GET", "/api/rooms/sensors/devices/k/series?key=t&range=30d")
+        s = json.loads(data)
+        full = [p for p in s["points"] if p[1] is not None]
+        check("large archive: 100000 points of 1 s, whole, without Content-Length, then the close",
+              st == 200 and "content-length" not in hdrs and hdrs.get("connection") == "close" and
+              len(s["points"]) == 100000 and s["step_ms"] == 1000 and len(full) == 1 and full[0][1:] == [9.1, 9.1, 9.1],
+              (st, hdrs, len(s.get("points", [])), full))
+        st, hdrs, data = raw(b, "HEAD", "/api/rooms/sensors/devices/k/series?key=t&range=30d")
+        check("large archive: HEAD, the headers alone", st == 200 and data == b"" and "content-length" not in hdrs, hdrs)
+    finally:
+        b.stop()
+
+
 def history_messages(rs, room):
     return get(rs, "/api/rooms/%s/messages?limit=100000" % room)[2]["messages"]
 
@@ -361,6 +384,7 @@ async def main():
         bad_requests(a)
         metrics_and_tokens(a)
         refusals(mq)
+        large_series()
         await stale_and_back()
         check("the broker ran without errors", a.stop() == 0, a.output()[-2000:])
     finally:

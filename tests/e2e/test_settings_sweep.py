@@ -193,23 +193,28 @@ def drive(port, limits_seen):
 
 
 def streamed(port, path):
-    """A devices answer: no Content-Length, the body up to the close, one JSON
-    document; None when refused for load (closed at accept, a 503)."""
+    """A devices answer, one JSON document: whole with its Content-Length, or
+    (larger than a request buffer) without one, up to the close. None when
+    refused for load (closed at accept, a 503)."""
     c = RawHttp(port, timeout=30)
     try:
         c.send(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
         deadline = time.time() + 60
-        while not c.closed and time.time() < deadline:
+        while b"\r\n\r\n" not in c.buf and not c.closed and time.time() < deadline:
             c._fill(deadline)
+        if b"\r\n\r\n" not in c.buf:
+            return None
+        head, body = c.buf.split(b"\r\n\r\n", 1)
+        status = int(head.split(b" ")[1])
+        if status == 503:
+            return None
+        m = re.search(rb"(?im)^content-length: *(\d+)", head)
+        while (len(c.buf) - len(head) - 4 < int(m.group(1)) if m else not c.closed) and time.time() < deadline:
+            c._fill(deadline)
+        body = c.buf.split(b"\r\n\r\n", 1)[1]
     finally:
         c.close()
-    if b"\r\n\r\n" not in c.buf:
-        return None
-    head, body = c.buf.split(b"\r\n\r\n", 1)
-    status = int(head.split(b" ")[1])
-    if status == 503:
-        return None
-    assert status == 200 and b"content-length" not in head.lower(), (path, head)
+    assert status == 200 and (m is None or int(m.group(1)) == len(body)), (path, head, len(body))
     return json.loads(body)  # the whole body, one document
 
 
