@@ -240,8 +240,6 @@ bool series_piece(Runtime& rt, Conn& c, char* out, std::size_t n, bool room_same
     return true;
 }
 
-bool same_room(Runtime& rt, const Conn& c);
-
 // The answer whose state is set up in `c` (its head, `head` bytes, already
 // in the pool buffer): whole with its Content-Length when it fits the
 // buffer, as most do; else from the start again in pieces from WRITEABLE,
