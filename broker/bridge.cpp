@@ -156,17 +156,23 @@ Errc Broker::bridge_receive(std::string_view room, const BridgedMsg& m, bool& du
     return Errc::ok;
 }
 
-Errc Broker::bridge_device(std::string_view room, std::string_view name, const Command& c) {
+Errc Broker::bridge_device(std::string_view room, std::string_view name, const Command& c, const char** why) {
     char buf[kRoomNameMax + 1];
     const std::string_view lower = fold_room_name(room, buf, sizeof buf);
     if (lower.empty() || !nick_valid(name)) return Errc::bad_request;
     if (!bridge_covers(lower)) return Errc::forbidden;
     std::uint32_t ri = room_index(lower);
     Errc err = Errc::ok;
-    if (ri == kNone && (ri = create_room(lower, err)) == kNone) return err;
     PostResult r;
+    // A reading the device store would refuse creates no room either.
+    if (ri == kNone && !c.data_json.empty() && (err = check_reading(kNone, name, c.data_json, r.why)) != Errc::ok) {
+        if (why != nullptr && r.why != nullptr) *why = r.why;
+        return err;
+    }
+    if (ri == kNone && (ri = create_room(lower, err)) == kNone) return err;
     const Errc e = store(ri, name, MsgKind::device, c.text, c.data_json, {}, r, "mqtt");
     if (e == Errc::ok) ++stats_.bridge_received;
+    if (why != nullptr && r.why != nullptr) *why = r.why;
     return e;
 }
 

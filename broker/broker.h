@@ -215,7 +215,9 @@ public:
     // A device's message on <prefix>/<room>/device/<name> (text or data,
     // see Decoder::decode_device): kind device from `name`, never published
     // back (every Roost on the bridge gets it from the device itself).
-    [[nodiscard]] Errc bridge_device(std::string_view room, std::string_view name, const Command& c);
+    // A refusal's reason (the device store's) in `why` when given.
+    [[nodiscard]] Errc bridge_device(std::string_view room, std::string_view name, const Command& c,
+                                     const char** why = nullptr);
 
     // Counters for /metrics.
     struct Stats {

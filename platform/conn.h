@@ -67,6 +67,13 @@ struct Conn {
     std::uint32_t sse_room;
     std::uint64_t sse_next;
     char sse_epoch[kEpochLen + 1];
+
+    // A streamed answer (http_devices.cpp: a room's devices, a series),
+    // written in pieces from WRITEABLE: what it lists and where it got to.
+    std::uint8_t stream; // 0: none (DeviceStream)
+    std::uint32_t stream_room, stream_device, stream_series, stream_archive;
+    std::uint64_t stream_next, stream_last;
+    char stream_epoch[kEpochLen + 1];
 };
 
 // The one lws protocol ("roost.v1"): HTTP, WebSocket and SSE on every vhost.

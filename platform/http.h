@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string_view>
 
 namespace roost {
 
@@ -60,6 +61,14 @@ int end_response(Runtime& rt, HttpExchange& ex, Conn& c);
 
 // http_metrics.cpp
 int serve_metrics(Runtime& rt, HttpExchange& ex, Conn& c);
+
+// http_devices.cpp: GET /api/rooms/{room}/devices (`rest` empty) and
+// .../devices/{name}/series (`rest` "{name}/series") of room slot `ri`,
+// written in pieces by devices_writeable(); the bytes a request buffer
+// needs for one piece.
+int serve_devices(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri, std::string_view rest);
+int devices_writeable(Runtime& rt, HttpExchange& ex, Conn& c);
+std::uint64_t device_piece_bytes(const CoreLimits& l);
 
 // http_sse.cpp: a stream of room `ri` from the request's since/Last-Event-ID.
 int begin_sse(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri);

@@ -328,6 +328,7 @@ int http_request(Runtime& rt, HttpExchange& ex, Conn& c, const char* path) {
     c.posting = false;
     c.status = 0;
     c.close_after = false;
+    c.stream = 0;
     ex.peer(c.addr);
     const HttpMethod method = ex.method();
     c.head = method == HttpMethod::head;
@@ -346,10 +347,25 @@ int http_request(Runtime& rt, HttpExchange& ex, Conn& c, const char* path) {
         return serve_rooms(rt, ex, c);
     }
     if (split_room_path(p, room_buf, room, what, is_dm)) {
-        if (what != "messages" && what != "events") return http_error(rt, ex, c, 404, "not_found", "no such path");
+        const bool devices = what == "devices" || what.substr(0, 8) == "devices/";
+        if (what != "messages" && what != "events" && !devices) {
+            return http_error(rt, ex, c, 404, "not_found", "no such path");
+        }
         if (is_dm) return http_error(rt, ex, c, 403, "forbidden", "direct-message rooms are not served over HTTP");
         if (room.empty()) return http_error(rt, ex, c, 400, "bad_request", "invalid room name");
         if (what == "messages" && method == HttpMethod::post) return begin_post(rt, ex, c, room);
+        if (devices && method == HttpMethod::head) c.head = true; // answered as a GET without its body
+        if (devices && method != HttpMethod::get && method != HttpMethod::head) {
+            return method_not_allowed(rt, ex, c, method, "GET, HEAD");
+        }
+        if (devices) {
+            const TokenSpec* who = nullptr;
+            int rc = 0;
+            if (!authorized(rt, ex, c, room, false, &who, rc)) return rc;
+            const std::uint32_t ri = rt.broker.room_index_of(room);
+            if (ri == kNone) return http_error(rt, ex, c, 404, "no_such_room", "no such room");
+            return serve_devices(rt, ex, c, ri, what.size() > 8 ? what.substr(8) : std::string_view());
+        }
         if (method != HttpMethod::get) {
             return method_not_allowed(rt, ex, c, method, what == "messages" ? "GET, POST" : "GET");
         }
@@ -419,7 +435,9 @@ int http_body_done(Runtime& rt, HttpExchange& ex, Conn& c) {
     const Errc e = rt.broker.post(s.room, from, MsgKind::device, text, data, cid, r);
     if (e != Errc::ok) {
         release_buf(rt, c);
-        return http_error(rt, ex, c, static_cast<unsigned>(errc_http_status(e)), errc_code(e), "not stored");
+        // The device store's reason when it refused (a full table names its setting).
+        return http_error(rt, ex, c, static_cast<unsigned>(errc_http_status(e)), errc_code(e),
+                          r.why != nullptr ? r.why : "not stored");
     }
     JsonWriter w(s.small, sizeof s.small);
     w.begin_object();

@@ -6,9 +6,71 @@
 #include "platform/rx_arena.h"
 #include "platform/tls_memory.h"
 
+#include <cmath>
 #include <cstdio>
+#include <string_view>
 
 namespace roost {
+
+namespace {
+
+// A label value as Prometheus reads it: \\, \" and \n escaped.
+std::size_t put_label(char* out, std::string_view v) {
+    std::size_t n = 0;
+    for (const char ch : v) {
+        if (ch == '\\' || ch == '"' || ch == '\n') out[n++] = '\\';
+        out[n++] = ch == '\n' ? 'n' : ch;
+    }
+    return n;
+}
+
+// Every tracked device of a room listed (the token may read it, when
+// given): its numeric values and when it last posted. Returns the new
+// length; cap or more when a line did not fit (the caller refuses).
+std::size_t device_lines(Runtime& rt, const TokenSpec* who, char* out, std::size_t cap, std::size_t n) {
+    const DeviceStore& store = rt.broker.devices();
+    auto shown = [&](const Device& d) {
+        if (!d.used || d.room >= rt.broker.room_slots()) return false;
+        const Room& r = rt.broker.room(d.room);
+        return r.used && !r.dm && (who == nullptr || token_allows(*who, r.name.view(), false));
+    };
+    auto text = [&](const char* s) {
+        if (n < cap) {
+            const int k = std::snprintf(out + n, cap - n, "%s", s);
+            n += k > 0 ? static_cast<std::size_t>(k) : 0;
+        }
+    };
+    // Room and device names need no escaping (names.h); keys may.
+    char key[2 * kNickMax + 1];
+    text("# HELP roost_device_value The latest value of a device's numeric key.\n# TYPE roost_device_value gauge\n");
+    for (std::uint32_t i = 0; i < store.capacity() && n < cap; ++i) {
+        const Device& d = store.device(i);
+        if (!shown(d)) continue;
+        for (std::uint32_t k = 0; k < d.nkeys && n < cap; ++k) {
+            const DeviceKey& dk = store.key(i, k);
+            if (dk.type != ValueType::number || !std::isfinite(dk.number)) continue;
+            const std::size_t kl = put_label(key, std::string_view(dk.name, dk.name_len));
+            const int w = std::snprintf(out + n, cap - n, "roost_device_value{room=\"%s\",device=\"%.*s\",key=\"%.*s\"} %.17g\n",
+                                        rt.broker.room(d.room).name.buf, static_cast<int>(d.name_len), d.name,
+                                        static_cast<int>(kl), key, dk.number);
+            n += w > 0 ? static_cast<std::size_t>(w) : 0;
+        }
+    }
+    text("# HELP roost_device_last_seen_seconds When a device last posted (seconds since the epoch).\n"
+         "# TYPE roost_device_last_seen_seconds gauge\n");
+    for (std::uint32_t i = 0; i < store.capacity() && n < cap; ++i) {
+        const Device& d = store.device(i);
+        if (!shown(d)) continue;
+        const int w = std::snprintf(out + n, cap - n, "roost_device_last_seen_seconds{room=\"%s\",device=\"%.*s\"} %llu.%03u\n",
+                                    rt.broker.room(d.room).name.buf, static_cast<int>(d.name_len), d.name,
+                                    static_cast<unsigned long long>(d.last_ms / 1000),
+                                    static_cast<unsigned>(d.last_ms % 1000));
+        n += w > 0 ? static_cast<std::size_t>(w) : 0;
+    }
+    return n;
+}
+
+} // namespace
 
 // Without tokens configured every room's series is listed. With tokens,
 // room names are for token holders only: no Authorization header gives the
@@ -139,6 +201,7 @@ int serve_metrics(Runtime& rt, HttpExchange& ex, Conn& c) {
         const int k3 = std::snprintf(out + n, cap - n, "roost_ring_fill{room=\"%s\"} %u\n", r.name.buf, r.history->count());
         n += k3 > 0 ? static_cast<std::size_t>(k3) : 0;
     }
+    if (rooms_shown) n = device_lines(rt, who, out, cap, n);
     if (n >= cap) { // some line was cut: never send a partial page (the buffer is sized for the settings)
         return http_error(rt, ex, c, 503, "server_busy", "the metrics do not fit the response buffer");
     }

@@ -130,6 +130,7 @@ int http_writeable(Runtime& rt, HttpExchange& ex, Conn& c) {
         return s == nullptr ? -1 : respond(ex, c, status, "application/json", s->small, c.held_len);
     }
     if (c.status == 0) return 0; // no response under way
+    if (c.stream != 0) return devices_writeable(rt, ex, c);
     if (c.body == nullptr) {
         c.status = 0;
         return end_response(rt, ex, c);

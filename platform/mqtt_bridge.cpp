@@ -274,7 +274,7 @@ void MqttBridge::receive(std::string_view topic, std::string_view payload) {
     } else {
         Command c;
         e = decoder_->decode_device(payload.data(), payload.size(), c, err);
-        if (e == Errc::ok) e = broker_->bridge_device(room, device, c);
+        if (e == Errc::ok) e = broker_->bridge_device(room, device, c, &err.message);
         if (e == Errc::ok) ++stats_.received;
     }
     if (e == Errc::ok) return;

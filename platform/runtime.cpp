@@ -2,6 +2,7 @@
 // connection slots, token gate) and the core's Transport. No lws callback
 // logic here: protocol.cpp turns callbacks into these calls.
 #include "platform/conn.h"
+#include "platform/http.h"
 #include "platform/runtime.h"
 
 #include <arpa/inet.h>
@@ -21,9 +22,12 @@ namespace {
 std::uint32_t pool_buffer_size(const CoreLimits& l) {
     std::uint64_t n = std::uint64_t{l.ring_bytes} + l.ring_msgs + 512; // a room's whole history, with commas
     n = std::max<std::uint64_t>(n, 64 + std::uint64_t{l.max_rooms} * 128); // GET /api/rooms
-    n = std::max<std::uint64_t>(n, kMetricsFixed + std::uint64_t{l.max_rooms} * 80); // /metrics
+    n = std::max<std::uint64_t>(n, kMetricsFixed + std::uint64_t{l.max_rooms} * 80 +
+                                       std::uint64_t{l.max_devices} * (kMetricsDeviceLine +
+                                                                       std::uint64_t{l.keys_per_device} * kMetricsValueLine)); // /metrics
     n = std::max<std::uint64_t>(n, std::uint64_t{l.max_body} + LWS_PRE);
     n = std::max<std::uint64_t>(n, std::uint64_t{l.max_frame} + LWS_PRE);
+    n = std::max<std::uint64_t>(n, device_piece_bytes(l)); // a piece of the devices or a series
     return static_cast<std::uint32_t>(n);
 }
 } // namespace
@@ -31,7 +35,7 @@ std::uint32_t pool_buffer_size(const CoreLimits& l) {
 std::vector<ReservePart> platform_reserve(const Settings& s) {
     const std::uint64_t slots = std::uint64_t{s.max_connections} + Runtime::kOverflowSlots;
     return {
-        {"the request buffers (ring_bytes, max_rooms, max_body, max_frame)",
+        {"the request buffers (ring_bytes, max_rooms, max_body, max_frame, max_devices x keys_per_device)",
          std::uint64_t{kPoolBuffers} * pool_buffer_size(s.limits)},
         {"max_connections (request scratch)", slots * sizeof(HttpScratch)},
     };

@@ -39,7 +39,7 @@ ONLY = sys.argv[sys.argv.index("--only") + 1].split(",") if "--only" in sys.argv
 PORTS = ("http_port", "https_port")
 # Pairs that multiply into the reservation or into one answer.
 PAIRS = (("max_rooms", "ring_bytes"), ("max_sessions", "rooms_per_session"), ("reads_per_room", "max_rooms"),
-         ("max_text", "max_frame"))
+         ("max_text", "max_frame"), ("max_devices", "keys_per_device"), ("max_series", "max_devices"))
 
 
 def settings_table():
@@ -189,6 +189,79 @@ def drive(port, limits_seen):
     assert doc["head"] == 2 and seqs == list(range(doc["oldest"], 3)), doc
     assert doc["messages"][-1]["text"] == body.decode(), "the device's text comes back whole"
     sse(port)
+    devices(port)
+
+
+def streamed(port, path):
+    """A devices answer, one JSON document: whole with its Content-Length, or
+    (larger than a request buffer) without one, up to the close. None when
+    refused for load (closed at accept, a 503)."""
+    c = RawHttp(port, timeout=30)
+    try:
+        c.send(b"GET %s HTTP/1.1\r\nHost: x\r\n\r\n" % path)
+        deadline = time.time() + 60
+        while b"\r\n\r\n" not in c.buf and not c.closed and time.time() < deadline:
+            c._fill(deadline)
+        if b"\r\n\r\n" not in c.buf:
+            return None
+        head, body = c.buf.split(b"\r\n\r\n", 1)
+        status = int(head.split(b" ")[1])
+        if status == 503:
+            return None
+        m = re.search(rb"(?im)^content-length: *(\d+)", head)
+        while (len(c.buf) - len(head) - 4 < int(m.group(1)) if m else not c.closed) and time.time() < deadline:
+            c._fill(deadline)
+        body = c.buf.split(b"\r\n\r\n", 1)[1]
+    finally:
+        c.close()
+    assert status == 200 and (m is None or int(m.group(1)) == len(body)), (path, head, len(body))
+    return json.loads(body)  # the whole body, one document
+
+
+def devices(port):
+    """A reading (refused only for max_series or max_data_keys = 0, naming
+    it), then the
+    room's devices, the reading's series at its coarsest and /metrics."""
+    post = (b'POST /api/rooms/r/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n'
+            b'Content-Length: %d\r\n\r\n')
+    body = b'{"from":"meter","text":"r","data":{"v":20.5}}'
+    stored = None
+    for _ in range(25):
+        r = http_once_raw(port, post % len(body) + body)
+        if r is not None and r[0] in (400, 503) and (b"max_series" in r[2] or b"max_data_keys" in r[2]):
+            json_answer(r, "refused reading")
+            stored = False
+            break
+        if r is not None and r[0] == 429:
+            time.sleep(1.1)  # addr_burst = 1: the first post took it
+            continue
+        if r is not None and r[0] != 503:
+            doc = json_answer(r, "reading")
+            assert r[0] == 201, (r[0], doc)
+            stored = True
+            break
+        time.sleep(0.2)
+    assert stored is not None, "the reading: refused for load 25 times"
+    doc = retrying("GET devices", lambda: streamed(port, b"/api/rooms/r/devices"))
+    names = [d["name"] for d in doc["devices"]]
+    assert names == (["meter"] if stored else []), doc
+    if not stored:
+        return
+    assert doc["devices"][0]["values"] == {"v": 20.5}, doc
+    doc = retrying("GET series", lambda: streamed(port, b"/api/rooms/r/devices/meter/series?key=v&range=30d"))
+    full = [p for p in doc["points"] if p[1] is not None]
+    assert full == [[full[0][0], 20.5, 20.5, 20.5]] and len(doc["points"]) >= 1, (len(doc["points"]), full)
+    r = retrying("GET /metrics", lambda: http_once(port, b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"))
+    assert 'roost_device_value{room="r",device="meter",key="v"} 20.5' in r[2].decode(), r[2][-400:]
+
+
+def http_once_raw(port, request):
+    c = RawHttp(port, timeout=10)
+    try:
+        c.send(request)
+        return c.response(timeout=10)
+    finally:
+        c.close()
 
 
 def _ws(port):
@@ -279,6 +352,10 @@ def cases(table):
         # The longest text with what it needs around it (the maximum alone
         # exits 2 asking for these): the largest message there can be.
         t = table["max_text"][2]
+        # The device archives (a list, not in the numeric table): the
+        # finest and longest one archive may be (100000 buckets), and four.
+        for arch in ("1s:100000s", "1s:100000s,10s:1000000s,100s:10000000s,1000s:100000000s"):
+            out.append(("device_archives = " + arch, ["--device-archives", arch], ["device_archives"]))
         out.append(("max_text = %d with max_body, max_frame and ring_bytes to carry it" % t,
                     [flag("max_text"), str(t), flag("max_body"), str(t), flag("max_frame"), str(t + 512),
                      flag("ring_bytes"), str(16 * t + 4096)], ["max_text"]))

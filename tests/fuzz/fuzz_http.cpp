@@ -26,6 +26,7 @@
 
 #include <cjson/cJSON.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -97,7 +98,7 @@ bool documented(unsigned status, const std::string& code) {
         {400, {"bad_request", "bad_json", "bad_utf8", "text_too_long", nullptr}},
         {401, {"unauthorized", nullptr}},
         {403, {"forbidden", nullptr}},
-        {404, {"not_found", "no_such_room", nullptr}},
+        {404, {"not_found", "no_such_room", "no_such_device", nullptr}},
         {405, {"method_not_allowed", nullptr}},
         {408, {"request_timeout", nullptr}},
         {411, {"length_required", nullptr}},
@@ -146,7 +147,16 @@ void check_metrics(const std::string& text) {
         if (l.rfind("# HELP ", 0) == 0 || l.rfind("# TYPE ", 0) == 0) continue;
         const std::size_t sp = l.rfind(' ');
         check(sp != std::string::npos && sp + 1 < l.size() && l.rfind("roost_", 0) == 0, "a /metrics line", l);
-        for (std::size_t k = sp + 1; k < l.size(); ++k) check(l[k] >= '0' && l[k] <= '9', "a /metrics value", l);
+        // Counters and gauges are whole numbers; a device's value is any
+        // finite number (decimals, a sign, an exponent).
+        const std::string v = l.substr(sp + 1);
+        char* end = nullptr;
+        const double d = std::strtod(v.c_str(), &end);
+        check(end == v.c_str() + v.size() && std::isfinite(d) && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')),
+              "a /metrics value is a finite number", l);
+        if (l.rfind("roost_device_value", 0) != 0) {
+            for (char ch : v) check(ch >= '0' && ch <= '9', "a /metrics counter or gauge is a whole number", l);
+        }
     }
 }
 
@@ -203,10 +213,20 @@ void check_success(const FakeRequest& req, const FakeExchange& ex, const BrokerS
             check_sse(body, room);
             return;
         }
-        check(ex.type == "application/json", "a history or post answer is JSON", ex.type);
+        check(ex.type == "application/json", "a history, post or devices answer is JSON", ex.type);
         cJSON* doc = cJSON_ParseWithLength(body.data(), body.size());
         const std::string answered_room = member_string(doc, "room");
         check(answered_room == room, "the answer names the room asked", body);
+        if (slash != std::string::npos && req.path.compare(slash + 1, 7, "devices") == 0) {
+            // The device list, or one key's series: one whole object (checked
+            // above, also when streamed without a length) of the room's devices.
+            const bool series = req.path.find("/series", slash + 8) != std::string::npos;
+            check(series ? cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "points"))
+                         : cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "devices")),
+                  "a devices answer lists devices, a series answer its points", body);
+            cJSON_Delete(doc);
+            return;
+        }
         const RoomState* was = nullptr;
         const RoomState* now = nullptr;
         for (std::size_t i = 0; i < after.size(); ++i) {
@@ -346,11 +366,15 @@ void finish(Runtime& rt, Connection& k) {
     if (!sse) {
         check(ex.completions == 1 || !k.open, "the response is completed once", req.path);
         const bool bodiless = req.method == HttpMethod::head || st == 304;
-        check(bodiless ? ex.body.empty() : ex.body.size() == ex.length, "the body is exactly its Content-Length",
-              std::to_string(ex.body.size()) + " of " + std::to_string(ex.length));
+        // A large answer is streamed without a length: it ends when the
+        // connection closes (lws then says Connection: close itself).
+        const bool streamed = !bodiless && ex.length == kHttpStreamLength;
+        check(bodiless || streamed ? ex.body.empty() || streamed : ex.body.size() == ex.length,
+              "the body is exactly its Content-Length", std::to_string(ex.body.size()) + " of " + std::to_string(ex.length));
         check(!ex.writes_after_last && (ex.length == 0 || bodiless || ex.last_seen), "the body ends once, at its end");
         const std::string* conn = ex.field("connection");
-        check((conn != nullptr && *conn == "close") == ex.closed, "Connection: close exactly when it closes");
+        check((streamed || (conn != nullptr && *conn == "close")) == ex.closed,
+              "Connection: close exactly when it closes (a streamed answer closes)");
     }
     if (st >= 400 && req.method == HttpMethod::head) {
         check(ex.type == "application/json" && ex.body.empty(), "HEAD: an error's headers alone");
