@@ -149,7 +149,7 @@ def device_post(svc, text, token=None):
     cmd = ["curl", "-sS", "-o", "/dev/null", "-w", "%{http_code}", "-H", "Content-Type: text/plain",
            "--data", text, svc.base + "/api/rooms/sensors/messages?from=thermo"]
     if token:
-        cmd[3:3] = ["-H", "Authorization: Bearer " + token]
+        cmd[1:1] = ["-H", "Authorization: Bearer " + token]
     return subprocess.run(cmd, capture_output=True, text=True).stdout
 
 
@@ -175,6 +175,7 @@ async def reload_check(svc):
     except (websockets.InvalidHandshake, OSError):  # refused at the handshake, or the connection closed
         before = False
     secret = "reloadtoken0123456789"
+    saved = open(CONF).read()
     set_conf("token", "thermo %s rooms=sensors" % secret)
     set_conf("origins", origin)
     svc.reload()
@@ -182,11 +183,18 @@ async def reload_check(svc):
     check("reload: the service is still running", svc.proc.poll() is None, svc.output())
     await c.send({"type": "say", "room": "family", "text": "still here", "cid": "r1"})
     check("reload: a connected client is not dropped", (await c.wait("ack", cid="r1"))["seq"] > 0)
+    without, with_token = device_post(svc, "x"), device_post(svc, "x", secret)
     check("reload: the new token is required (401 without, 201 with)",
-          device_post(svc, "x") == "401" and device_post(svc, "x", secret) == "201")
+          (without, with_token) == ("401", "201"), (without, with_token, svc.output()[-1500:]))
     ws = await websockets.connect(svc.ws_url, subprotocols=["roost.v1"], origin=origin)
     check("reload: the new allowed origin is let in (refused before: %s)" % (not before), not before)
     await ws.close()
+    # The admin takes the token out again: open to everyone after a reload.
+    with open(CONF, "w") as f:
+        f.write(saved)
+    svc.reload()
+    time.sleep(1)
+    check("reload: the token taken out again, a post needs none (201)", device_post(svc, "x") == "201", svc.output()[-800:])
     await c.close()
 
 
