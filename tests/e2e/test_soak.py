@@ -215,14 +215,24 @@ class Soak(Actions):
             if room.startswith("@"):
                 held = await self.ws_history(room, acked[0][2])
             else:
-                c = await self.http()
                 # Every message held: people's and the readings between them.
-                await c.send(get_request("/api/rooms/%s/messages?limit=%d" % (room, RING + DEVICE_RING)))
-                r = await c.response()
-                c.close()
-                held = r.json() if r is not None and r.status == 200 else None
+                # The load fills the connection and request tables at times:
+                # a 503 (server_busy) is a right answer then, so try again.
+                held, got = None, None
+                for _ in range(20):
+                    c = await self.http()
+                    await c.send(get_request("/api/rooms/%s/messages?limit=%d" % (room, RING + DEVICE_RING)))
+                    r = await c.response()
+                    c.close()
+                    got = r.status if r is not None else "no answer"
+                    if r is not None and r.status == 200:
+                        held = r.json()
+                        break
+                    if r is not None and r.status != 503:
+                        break
+                    await asyncio.sleep(0.25)
             if held is None:
-                raise ConnectionError("the history of %s cannot be read" % room)
+                raise ConnectionError("the history of %s cannot be read (%s)" % (room, got))
             msgs = {m["seq"]: m for m in held["messages"]}
             by_cid = collections.Counter((m.get("from", "").lower(), m.get("cid")) for m in held["messages"])
             for epoch, seq, nick, cid, text, conn in acked:
