@@ -167,6 +167,7 @@ WatchDevice* follow(Broker& b, std::uint32_t ri, Watch& w, std::string_view from
                     std::uint64_t first_ms, std::uint64_t now, bool& changed) {
     WatchDevice* e = entry_of(w, from);
     if (e != nullptr) {
+        copy_str(e->name, from); // alerts spell it as the device does
         if (e->device != di || e->first_ms != first_ms) {
             if (e->device != kNone && w.op != WatchOp::silent) start_entry(*e, from, di, first_ms, e->last_seen_ms);
             e->device = di;
@@ -183,11 +184,13 @@ WatchDevice* follow(Broker& b, std::uint32_t ri, Watch& w, std::string_view from
     return e;
 }
 
-// Entries of a device whose store slot `di` another device (`from`) now
-// holds: that device is gone. A named watch keeps waiting for its device,
-// with no alert; a watch of every device lets the place go.
+// Threshold entries of a device whose store slot `di` another device
+// (`from`) now holds: that device is gone. A named watch keeps waiting for
+// its device, with no alert; a watch of every device lets the place go. A
+// silence is about a name (has anything called "garage" posted?), so it
+// stays until a device of that name posts.
 void forget_reused(Watch& w, std::uint32_t di, std::string_view from, bool& changed) {
-    if (di == kNone) return;
+    if (di == kNone || w.op == WatchOp::silent) return;
     for (WatchDevice& e : w.devices) {
         if (!e.used || e.device != di || nick_equal(e.name, from)) continue;
         if (w.device[0] != '\0') start_entry(e, e.name, kNone, 0, e.last_seen_ms);

@@ -168,17 +168,17 @@ void a_named_device_watch_ignores_the_others(void**) {
     assert_string_equal(t.post("garage", R"({"temp":40})").c_str(), "");
     assert_string_equal(t.device_watches("garage").c_str(), "");
     std::string out = t.post("KITCHEN", R"({"temp":30})");
-    ASSERT_HAS(out, "⚠️ #sensors: Kitchen temp is 30 (>= 30)");
-    ASSERT_HAS(out, R"("watch":1,"device":"Kitchen")");
+    ASSERT_HAS(out, "⚠️ #sensors: KITCHEN temp is 30 (>= 30)");
+    ASSERT_HAS(out, R"("watch":1,"device":"KITCHEN")");
     assert_string_equal(t.device_watches("kitchen").c_str(), "1:alert 2:ok ");
-    ASSERT_HAS(t.say("/watch list"), "1. #sensors Kitchen temp >= 30 (hysteresis 2) by ann, alerts in #alerts; in alert: Kitchen");
+    ASSERT_HAS(t.say("/watch list"), "1. #sensors Kitchen temp >= 30 (hysteresis 2) by ann, alerts in #alerts; in alert: KITCHEN");
     // The garage posting keeps the kitchen's silent watch from nothing.
     for (int i = 0; i < 7; ++i) {
         const std::string o = t.pass(10000);
         t.post("garage", R"({"temp":40})");
         if (i < 5) ASSERT_LACKS(o, "has not posted");
     }
-    ASSERT_HAS(t.drain(t.ann) + t.say("/watch list"), "2. #sensors kitchen silent for 1 min by ann, alerts in #alerts; in alert: kitchen");
+    ASSERT_HAS(t.drain(t.ann) + t.say("/watch list"), "2. #sensors kitchen silent for 1 min by ann, alerts in #alerts; in alert: KITCHEN");
 }
 
 void silence_is_per_device(void**) {
