@@ -14,13 +14,13 @@
 #   make bench                    benchmarks: core costs, Roost vs Node ws/Socket.IO/mosquitto, fsync policies (build/bench/)
 #   make bench-full               the long comparison (rooms of 10/100/1,000, 10,000 idle connections)
 #   make bench-loop               poll() vs libuv event loop at 0-9,000 idle connections
-#   make fuzz [FUZZ_S=300]        every libFuzzer target for FUZZ_S seconds each (clang; docs/fuzzing.md)
-#   make soak [SOAK_S=600]        the chaos soak against the ASan build (docs/soak.md)
+#   make fuzz [FUZZ_S=300]        every libFuzzer target for FUZZ_S seconds each (clang; docs/edges.md)
+#   make soak [SOAK_S=600]        the chaos soak against the ASan build (docs/edges.md)
 #   make tls-scan                 testssl.sh's full scan of the HTTPS port (docs/tls.md)
 #   make clean / distclean        remove Roost's builds / everything under build/
 #
 # lws runs on libuv's epoll loop by default (ROOST_WITH_LIBUV=ON; the numbers
-# behind that choice are in the README). ROOST_WITH_LIBUV=OFF (any target)
+# behind that choice are in docs/benchmarks.md). ROOST_WITH_LIBUV=OFF (any target)
 # builds lws's own poll() loop instead: a variant with its own dependency
 # prefix (build/deps/<target>-poll) and build directories (build/host-poll,
 # build/asan-poll, build/aarch64-poll, ...).

@@ -65,12 +65,17 @@ Broker::~Broker() = default;
 
 std::string Broker::reserved_report() const {
     const CoreLimits& L = limits_;
-    char buf[512];
+    char buf[768];
     std::snprintf(buf, sizeof buf,
-                  "reserved %.1f MiB: %u rooms x %u KiB ring (%u messages), %u sessions x %u KiB control, "
-                  "%u nicks, %u read receipts per room, %u timers",
+                  "reserved %.1f MiB: %u rooms x %u KiB ring (%u messages) + %u KiB of readings (%u), %u sessions x "
+                  "%u KiB control, %u nicks, %u read receipts per room, %u timers; devices: %.1f MiB for %u devices "
+                  "x %u keys, %u series x %u buckets (%u archives, the longest %llu days)",
                   static_cast<double>(reserved_) / (1024.0 * 1024.0), L.max_rooms, L.ring_bytes / 1024, L.ring_msgs,
-                  L.max_sessions, L.control_bytes / 1024, L.max_nicks, L.reads_per_room, L.max_timers);
+                  device_ring_size(L) / 1024, L.device_ring_msgs, L.max_sessions, L.control_bytes / 1024, L.max_nicks,
+                  L.reads_per_room, L.max_timers,
+                  static_cast<double>(DeviceStore::reserved_bytes(L)) / (1024.0 * 1024.0), L.max_devices,
+                  L.keys_per_device, L.max_series, L.archives.buckets(), L.archives.n,
+                  static_cast<unsigned long long>(L.archives.span_ms() / 86400000));
     return buf;
 }
 

@@ -12,6 +12,8 @@ namespace roost {
 
 namespace {
 
+constexpr double kFloatMax = 3.4028234663852886e38; // FLT_MAX
+
 char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
 bool same_name(const char* a, std::size_t alen, std::string_view b) {
@@ -128,9 +130,10 @@ bool parse_archives(std::string_view text, ArchiveSet& out, const char*& why) {
             return false;
         }
         out.a[out.n++] = Archive{static_cast<std::uint32_t>(step), static_cast<std::uint32_t>(span / step)};
-        if (comma == std::string_view::npos) break;
+        if (comma == std::string_view::npos) return true;
+        if (text.empty()) return false; // a trailing comma
     }
-    return out.n > 0;
+    return false;
 }
 
 bool parse_data(std::string_view s, char* scratch, std::size_t cap, DataValueFn fn, void* ctx) {
@@ -273,6 +276,10 @@ Errc DeviceStore::check(std::uint32_t room, std::string_view name, std::uint64_t
         why = "data: not a flat object of numbers, strings and booleans";
         return Errc::bad_request;
     }
+    if (n.too_long) {
+        why = "data: a string longer than the broker keeps (max_data_string)";
+        return Errc::bad_request;
+    }
     const std::uint32_t have = n.device == kNone ? 0 : devices_[n.device].nkeys;
     if (have + n.new_keys > nkeys_) {
         why = "this device sends more keys than the broker keeps per device (keys_per_device)";
@@ -388,7 +395,11 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
         std::memset(buckets_of(s, 0), 0, std::size_t{archives_.buckets()} * sizeof(Bucket));
         key.series = s;
     }
-    const auto v = static_cast<float>(number);
+    // Buckets hold floats (20 bytes a bucket): a reading beyond a float's
+    // range is kept at its largest finite value, never as infinity.
+    const float v = number > kFloatMax    ? static_cast<float>(kFloatMax)
+                    : number < -kFloatMax ? static_cast<float>(-kFloatMax)
+                                          : static_cast<float>(number);
     for (std::uint32_t a = 0; a < archives_.n; ++a) {
         const auto id = static_cast<std::uint32_t>(ts / archives_.a[a].step_ms);
         Bucket& b = buckets_of(key.series, a)[id % archives_.a[a].count];
@@ -397,7 +408,8 @@ void DeviceStore::set_value(std::uint32_t device, std::string_view k, ValueType 
         } else {
             b.min = v < b.min ? v : b.min;
             b.max = v > b.max ? v : b.max;
-            b.sum += v;
+            const double sum = static_cast<double>(b.sum) + v;
+            b.sum = sum > kFloatMax ? static_cast<float>(kFloatMax) : sum < -kFloatMax ? static_cast<float>(-kFloatMax) : static_cast<float>(sum);
             b.count++;
         }
     }
@@ -449,6 +461,11 @@ bool DeviceStore::restore_series(std::uint32_t s, const Series& x) {
 
 bool DeviceStore::restore_bucket(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, const Bucket& b) {
     if (s >= nseries_ || archive >= archives_.n || slot >= archives_.a[archive].count) return false;
+    // Only what take() writes: a bucket of this slot's steps, finite, min <= max.
+    if (b.id != 0 && (b.id % archives_.a[archive].count != slot || b.count == 0 || !std::isfinite(b.min) ||
+                      !std::isfinite(b.max) || !std::isfinite(b.sum) || b.min > b.max)) {
+        return false;
+    }
     buckets_of(s, archive)[slot] = b;
     return true;
 }

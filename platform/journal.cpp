@@ -78,6 +78,23 @@ void encode_file_header(char* h, std::uint32_t kind, const std::uint32_t geo[kGe
 // Slot header copy (history): magic u32 | crc u32 (of bytes 8..72) | gen u64 |
 // name_len u8 | name[47] | epoch[8]
 constexpr std::size_t kSlotHeaderUsed = 72;
+// The highest generation of any intact record in area [base, end) of `s`,
+// whatever slot header survived: a new history takes a generation above
+// every one on disk, or records left from an earlier one (a header lost to
+// damage, a readings area not overwritten yet) would read as its own.
+std::uint64_t newest_gen(const char* s, std::uint64_t base, std::uint64_t end) {
+    std::uint64_t gen = 0;
+    for (std::uint64_t off = base; off + kRecHeader <= end; off += kAlign) {
+        const char* r = s + off;
+        if (get32(r) != kRecMagic) continue;
+        const std::uint32_t len = get32(r + 4);
+        if (len > 0 && off + kRecHeader + len <= end && get32(r + 40) == crc32c(crc32c(0, r, 40), r + kRecHeader, len)) {
+            gen = std::max(gen, get64(r + 16));
+        }
+    }
+    return gen;
+}
+
 } // namespace
 
 DiskJournal::~DiskJournal() {
@@ -308,7 +325,17 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     // A slot's worth: at most 256 B + 32 MiB (ring_bytes <= 16 MiB); a
     // readings area is read into its tail.
     buf_.assign(static_cast<std::size_t>(slot_size_ + rslot_size_), 0);
-    if (!hfresh) load_history(b, report);
+    if (!hfresh) {
+        load_history(b, report);
+    } else if (!rfresh) {
+        // Readings of a history that is gone: new histories take generations
+        // above theirs, so they never read as their own.
+        for (std::uint32_t ri = 0; ri < g.rooms && rslot_size_ > 0; ++ri) {
+            if (read_at(readings_fd_, buf_.data(), static_cast<std::size_t>(rslot_size_), kFileHeader + ri * rslot_size_)) {
+                max_gen_ = std::max(max_gen_, newest_gen(buf_.data(), 0, rslot_size_));
+            }
+        }
+    }
     if (!sfresh) load_state(b, report);
     if (!sync()) {
         why = dir + ": the disk refuses to sync (" + errno_text(errno) + ")";
@@ -355,6 +382,7 @@ void scan_area(const char* s, std::uint64_t base, std::uint64_t end, std::uint64
     }
 }
 
+
 } // namespace
 
 void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
@@ -367,6 +395,11 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
             report.push_back("history.roost: slot " + std::to_string(ri) + ": " + errno_text(errno));
             continue;
         }
+        const bool have_readings =
+            rslot_size_ > 0 &&
+            read_at(readings_fd_, readings, static_cast<std::size_t>(rslot_size_), kFileHeader + ri * rslot_size_);
+        max_gen_ = std::max({max_gen_, newest_gen(s.data(), kSlotHeader, slot_size_),
+                             have_readings ? newest_gen(readings, 0, rslot_size_) : 0});
         // The slot header: the valid copy with the higher generation.
         const char* head = nullptr;
         for (const char* c : {s.data(), s.data() + kSlotCopy}) {
@@ -398,8 +431,7 @@ void DiskJournal::load_history(Broker& b, std::vector<std::string>& report) {
         recs.clear();
         std::uint64_t damaged = 0, damaged_readings = 0, newest_end = kSlotHeader, newest_reading_end = 0;
         scan_area(s.data(), kSlotHeader, slot_size_, slot.gen, false, recs, damaged, newest_end);
-        if (rslot_size_ > 0 &&
-            read_at(readings_fd_, readings, static_cast<std::size_t>(rslot_size_), kFileHeader + ri * rslot_size_)) {
+        if (have_readings) {
             scan_area(readings, 0, rslot_size_, slot.gen, true, recs, damaged_readings, newest_reading_end);
         }
         std::sort(recs.begin(), recs.end(), [](const Rec& x, const Rec& y) { return x.seq < y.seq; });

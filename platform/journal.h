@@ -1,35 +1,10 @@
-// DiskJournal: the broker's history, nick keys and read marks on disk, in
-// two files of fixed size made (and reserved with posix_fallocate) at the
-// first start, so disk use is known up front like memory:
-//
-//   history.roost  a 4 KiB header, then one slot per room of the room table:
-//                  a 256-byte slot header (room name, epoch, generation)
-//                  and a record area of twice the room ring's bytes, used as
-//                  a circular log: records are appended after the newest and
-//                  wrap to the start of the area, overwriting the oldest.
-//                  Twice the ring, so the disk always holds at least what the
-//                  ring does.
-//   state.roost    a 4 KiB header, then fixed records in place: one per nick
-//                  table entry (display name, key), one per read mark of
-//                  each room, and one per bot record (reminders, watches,
-//                  each room's games and scores), each written alternately
-//                  to two copies so a torn write leaves the previous value.
-//
-// One file with a slot per room, not a file per room: the size is fixed by
-// two settings (max_rooms, ring_bytes), a recycled room reuses its slot under
-// a new generation (its old records are then ignored), and opening, locking
-// and syncing is one descriptor, not 64.
-//
-// Record (history): 44 bytes of header then the `msg` event JSON, padded
-// to 32 bytes; every record starts 32-byte aligned:
-//   magic F7 52 4D 01 | len u32 | seq u64 | gen u64 | ts u64 | cid_key u64 |
-//   crc32c u32 (of the 40 bytes before it and the payload) | payload
-// The magic's first byte (0xF7) never occurs in UTF-8 text, so a payload can
-// never look like a record. Start-up reads every aligned position, keeps
-// records whose CRC holds and whose generation is the slot's, rebuilds the
-// ring in seq order (a seq lost to damage becomes a `system` message saying
-// so), reports damaged records, and appends after the newest one, so a torn
-// tail is overwritten.
+// DiskJournal: the broker's history, device readings, nick keys, read marks
+// and bot records on disk, in three files of fixed size (history.roost,
+// readings.roost, state.roost) made and reserved with posix_fallocate at the
+// first start, so disk use is known up front like memory. Records carry a
+// CRC32C; state records have two copies written alternately. The byte
+// layout of every file, and what start-up does with damage, is described
+// once, in docs/persistence.md.
 //
 // Integers are little-endian (every Roost target is). Not thread-safe.
 #pragma once

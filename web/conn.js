@@ -10,7 +10,7 @@
 // "typing", "read", "ack", "left", "error"); every `msg` carries the epoch of
 // its room's history, so (epoch, seq) names it exactly. `joined` carries
 // `gap: true` when a room this page had followed came back with history
-// missing (PROTOCOL.md: `recovered` false). `status(s)` reports
+// missing (docs/protocol.md: `recovered` false). `status(s)` reports
 // {state: connecting | connected | reconnecting | offline | stopped,
 // mode: ws | http, retryAt, reason}. Messages go through an outbox: each
 // keeps its `cid` and is sent again after every reconnect until the broker

@@ -88,7 +88,7 @@ export function sparkPath(values, w, h) {
     .join("");
 }
 
-// A client id for a message (1-64 printable ASCII, PROTOCOL.md's `cid`).
+// A client id for a message (1-64 printable ASCII, docs/protocol.md's `cid`).
 export function newCid() {
   const b = new Uint8Array(9);
   crypto.getRandomValues(b);

@@ -12,6 +12,7 @@ from soak_clients import BadResponse, Closed, Http, Ws, frame, get_request, post
 
 ROOMS = ["lobby"] + ["r%d" % i for i in range(1, 10)]
 RING = 256  # the broker's --ring-msgs
+DEVICE_RING = 64  # its --device-ring-msgs: readings are kept apart from people's messages
 
 
 def words(rng, n):

@@ -38,10 +38,10 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from roost_harness import free_port  # noqa: E402
-from soak_actions import RING, Actions  # noqa: E402
+from soak_actions import DEVICE_RING, RING, Actions  # noqa: E402
 from soak_clients import BadResponse, get_request  # noqa: E402
 
-SETTINGS = ["--ring-msgs", str(RING), "--msg-rate", "100000", "--msg-burst", "100000", "--addr-rate", "100000",
+SETTINGS = ["--ring-msgs", str(RING), "--device-ring-msgs", str(DEVICE_RING), "--msg-rate", "100000", "--msg-burst", "100000", "--addr-rate", "100000",
             "--addr-burst", "100000", "--max-per-address", "4096", "--handshake-timeout-s", "4",
             "--error-limit", "10000", "--max-rooms", "256"]
 SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehavior")
@@ -216,7 +216,8 @@ class Soak(Actions):
                 held = await self.ws_history(room, acked[0][2])
             else:
                 c = await self.http()
-                await c.send(get_request("/api/rooms/%s/messages?limit=%d" % (room, RING)))
+                # Every message held: people's and the readings between them.
+                await c.send(get_request("/api/rooms/%s/messages?limit=%d" % (room, RING + DEVICE_RING)))
                 r = await c.response()
                 c.close()
                 held = r.json() if r is not None and r.status == 200 else None

@@ -79,8 +79,17 @@ CoreLimits limits() {
 }
 
 JournalGeometry geometry(const CoreLimits& l) {
-    return {l.max_rooms, l.ring_bytes, l.max_nicks, l.reads_per_room, l.max_key, l.max_reminders, l.max_watches,
-            max_event_bytes(l)};
+    JournalGeometry g;
+    g.rooms = l.max_rooms;
+    g.ring_bytes = l.ring_bytes;
+    g.device_ring_bytes = device_ring_size(l);
+    g.nicks = l.max_nicks;
+    g.reads_per_room = l.reads_per_room;
+    g.max_key = l.max_key;
+    g.reminders = l.max_reminders;
+    g.watches = l.max_watches;
+    g.max_event = max_event_bytes(l);
+    return g;
 }
 
 // One broker on the files in `dir`.
