@@ -64,15 +64,37 @@ bool reminder_valid(std::string_view bytes) {
            utf8_valid(text) && text.find('\0') == std::string_view::npos;
 }
 
+// A watch's devices: each used one named like a device (a named watch's
+// the first only, by its device's name), each unused one all zeros.
+bool watch_devices_valid(std::string_view bytes, const Watch& w) {
+    for (std::uint32_t k = 0; k < kWatchDevices; ++k) {
+        const std::size_t at = offsetof(Watch, devices) + k * sizeof(WatchDevice);
+        if (!flag_at(bytes, at + offsetof(WatchDevice, used)) || !flag_at(bytes, at + offsetof(WatchDevice, tripped))) {
+            return false;
+        }
+        const WatchDevice& e = w.devices[k];
+        if (!e.used) {
+            if (!all_zero(bytes.substr(at, sizeof(WatchDevice)))) return false;
+            continue;
+        }
+        std::string_view name;
+        if (!nick_in(e.name, false) || !text_of(e.name, name) ||
+            (w.device[0] != '\0' && (k > 0 || !nick_equal(name, w.device)))) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool watch_valid(std::string_view bytes) {
-    if (!flag_at(bytes, offsetof(Watch, used)) || !flag_at(bytes, offsetof(Watch, tripped))) return false;
+    if (!flag_at(bytes, offsetof(Watch, used))) return false;
     Watch w;
     std::memcpy(&w, bytes.data(), sizeof w);
     if (!w.used) return all_zero(bytes);
     std::string_view room;
     return w.op <= WatchOp::silent && nick_in(w.nick, false) && text_of(w.room, room) && room_name_valid(room) &&
-           any_room_in(w.alert_room) && nick_in(w.key, w.op == WatchOp::silent) && std::isfinite(w.threshold) &&
-           std::isfinite(w.hysteresis);
+           any_room_in(w.alert_room) && nick_in(w.device, true) && nick_in(w.key, w.op == WatchOp::silent) &&
+           std::isfinite(w.threshold) && std::isfinite(w.hysteresis) && watch_devices_valid(bytes, w);
 }
 
 bool hangman_valid(const HangmanGame& g) {

@@ -41,19 +41,43 @@ struct Reminder {
 
 enum class WatchOp : std::uint8_t { above, below, at_least, at_most, silent };
 
+// The devices one watch follows at once, each with its own alert state. A
+// room of a home's sensors holds a handful of devices (max_devices is 32
+// in all rooms by default); 16 keeps a watch's record near 1 KiB, so the
+// default 64 watches take about 64 KiB (and twice that on disk). A watch of
+// a room with more devices follows the first 16 it hears; a device it has
+// no room for takes the place of one the device store forgot, else of the
+// quietest one not in alert, else it goes unwatched (/watch list says so).
+constexpr std::uint32_t kWatchDevices = 16;
+
+// One device a watch follows. `device` (its index in the device store) and
+// `first_ms` (that device's first reading) say which device it was: when
+// the store forgets it (its room starts a new history, or its slot goes to
+// another device) the pair no longer matches, and a device by that name
+// starts over with no alert.
+struct WatchDevice {
+    bool used;
+    bool tripped;                    // alerted; re-armed past the hysteresis (or by a reading, when silent)
+    char name[kNickMax + 1];         // as the device posts it
+    std::uint32_t device;            // store index; kNone until the store knows it
+    std::uint64_t first_ms;
+    std::uint64_t last_seen_ms;      // its last reading (or when the watch began following it)
+    std::uint64_t last_alert_ms;     // alerts of one device are kAlertGapMs apart at least
+};
+
 struct Watch {
     bool used;
-    bool tripped;                    // alerted; re-armed past the hysteresis (or by a post, when silent)
     WatchOp op;
     std::uint32_t number;
     char nick[kNickMax + 1];         // the author
     char room[kRoomNameMax + 1];     // the watched room
     char alert_room[kAnyRoomNameMax + 1]; // where alerts go: where the watch was set
+    char device[kNickMax + 1];       // the one device watched; empty: every device of the room
     char key[kNickMax + 1];          // a data key (not for silent)
     double threshold, hysteresis;
-    std::uint64_t silent_ms;         // silent: how long without a device message
-    std::uint64_t last_seen_ms;      // silent: the last device message (or the watch's start)
-    std::uint64_t last_alert_ms;
+    std::uint64_t silent_ms;         // silent: how long without a reading
+    std::uint64_t since_ms;          // when it was set
+    WatchDevice devices[kWatchDevices]; // a named device's watch uses the first only
 };
 
 struct Score {

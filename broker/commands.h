@@ -15,6 +15,7 @@
 namespace roost {
 
 class Broker;
+class DeviceStore;
 
 // One command being run: who said it (session `si`), in which room (`ri`),
 // the words after the command's name (trimmed) and the say's cid.
@@ -51,6 +52,8 @@ struct CommandAccess {
     static Reminder* reminders(Broker& b, std::uint32_t& count);
     static Watch* watches(Broker& b, std::uint32_t& count);
     static RoomBots& room_bots(Broker& b, std::uint32_t ri);
+    // The devices the broker tracks (read only: /watch follows them).
+    static const DeviceStore& device_store(Broker& b);
     // The games of room slot `ri` if it is in use and has ever had any; no
     // write (the sweeps read every slot: untouched records stay untouched).
     static RoomBots* games_of(Broker& b, std::uint32_t ri);

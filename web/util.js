@@ -173,8 +173,6 @@ export function timeLabel(ts) {
 // back are the broker's system messages with data.state "stale"/"back".
 export function alertOf(m) {
   const d = m.data || {}, s = d.state;
-  // TEMP until the broker's per-device watches are merged: data.alert "high"/"ok".
-  if (m.kind === "bot" && d.alert) return d.alert === "ok" ? "ok" : "alert";
   if (m.kind === "bot" || m.kind === "system") return s === "alert" || s === "stale" ? "alert" : s === "back" ? "ok" : "";
   return "";
 }

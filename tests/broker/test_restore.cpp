@@ -255,6 +255,30 @@ void restore_refuses_bot_records_the_bots_cannot_use(void**) {
     assert_false(b.restore_bot(static_cast<std::uint32_t>(roost::BotTable::watches), 0, bytes(w)));
     w.op = roost::WatchOp::above;
     assert_true(b.restore_bot(static_cast<std::uint32_t>(roost::BotTable::watches), 0, bytes(w)));
+    // Its devices: a named watch follows its own device in the first place only.
+    const auto watches = static_cast<std::uint32_t>(roost::BotTable::watches);
+    std::strcpy(w.device, "Kitchen");
+    w.devices[0].used = true;
+    std::strcpy(w.devices[0].name, "kitchen");
+    assert_true(b.restore_bot(watches, 0, bytes(w)));
+    std::strcpy(w.devices[0].name, "garage");
+    assert_false(b.restore_bot(watches, 0, bytes(w)));
+    std::strcpy(w.devices[0].name, "kitchen");
+    w.devices[1] = w.devices[0];
+    assert_false(b.restore_bot(watches, 0, bytes(w)));
+    std::memset(&w.devices[1], 0, sizeof w.devices[1]);
+    w.devices[1].last_seen_ms = 5; // an unused place is all zeros
+    assert_false(b.restore_bot(watches, 0, bytes(w)));
+    std::memset(&w.devices[1], 0, sizeof w.devices[1]);
+    w.device[0] = '\0';
+    std::memset(w.devices[2].name, 'x', sizeof w.devices[2].name); // no NUL
+    w.devices[2].used = true;
+    assert_false(b.restore_bot(watches, 0, bytes(w)));
+    std::memset(&w.devices[2], 0, sizeof w.devices[2]);
+    std::string wraw(bytes(w));
+    wraw[offsetof(roost::Watch, devices) + offsetof(roost::WatchDevice, tripped)] = 2; // a bool that is not one
+    assert_false(b.restore_bot(watches, 0, wraw));
+    assert_true(b.restore_bot(watches, 0, bytes(w)));
 }
 
 } // namespace

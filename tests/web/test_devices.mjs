@@ -16,6 +16,8 @@ test("alerts: watch alerts and a device going quiet, and their ends", () => {
   const bot = (data) => ({ kind: "bot", from: "roost", text: "x", data });
   assert.equal(alertOf(bot({ watch: 3, device: "kitchen", key: "temp", value: 31, state: "alert" })), "alert");
   assert.equal(alertOf(bot({ watch: 3, device: "kitchen", key: "temp", value: 29, state: "back" })), "ok");
+  assert.equal(alertOf(bot({ bot: "watch", watch: 4, device: "shed", key: null, state: "alert" })), "alert"); // silent
+  assert.equal(alertOf(bot({ bot: "watch", alert: "high" })), ""); // the form before per-device watches is gone
   assert.equal(alertOf({ kind: "system", data: { device: "kitchen", state: "stale" } }), "alert");
   assert.equal(alertOf({ kind: "system", data: { device: "kitchen", state: "back" } }), "ok");
   for (const m of [bot(undefined), bot({ tiles: "GY---" }), bot({ state: "weird" }), { kind: "system", text: "lost" },
