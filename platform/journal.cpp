@@ -119,7 +119,7 @@ void DiskJournal::bot_saved(std::uint32_t table, std::uint32_t index, std::strin
 
 bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[8],
                             std::uint64_t size, int& fd, bool& fresh, std::vector<std::string>& report,
-                            std::string& why) {
+                            std::string& why, std::uint64_t layout_from) {
     fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0) {
         why = path + ": " + errno_text(errno);
@@ -163,10 +163,33 @@ bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const s
                   "; this one reads format " + std::to_string(DiskJournal::kFormat);
             return false;
         }
-        if (std::memcmp(good + 16, want + 16, 4 * kGeo) != 0) {
+        // Words 6 and 7 of state.roost's geometry are the bot records' sizes:
+        // a build's layout, not a setting.
+        const bool layout_only = layout_from != 0 && std::memcmp(good + 16, want + 16, 4 * 6) == 0;
+        if (std::memcmp(good + 16, want + 16, 4 * kGeo) != 0 && !layout_only) {
             why = path + ": made for other sizes (max_rooms, ring_bytes, max_nicks, reads_per_room or max_key " +
                   "changed); restore the settings, or move the file away to start an empty history";
             return false;
+        }
+        if (std::memcmp(good + 16, want + 16, 4 * kGeo) != 0) {
+            // Another version's bot records: emptied (the bytes from
+            // layout_from on), the rest kept. The new header below makes it
+            // this build's.
+            const std::uint64_t end = std::max<std::uint64_t>(size, static_cast<std::uint64_t>(st.st_size));
+            static const char zeros[4096] = {};
+            for (std::uint64_t off = layout_from; off < end; off += sizeof zeros) {
+                if (!write_at(fd, zeros, static_cast<std::size_t>(std::min<std::uint64_t>(sizeof zeros, end - off)), off)) {
+                    why = path + ": cannot write: " + errno_text(errno);
+                    return false;
+                }
+            }
+            if (static_cast<std::uint64_t>(st.st_size) > size && ftruncate(fd, static_cast<off_t>(size)) != 0) {
+                why = path + ": cannot size it to " + std::to_string(size) + " bytes: " + errno_text(errno);
+                return false;
+            }
+            st.st_size = static_cast<off_t>(std::min<std::uint64_t>(end, size));
+            report.push_back(path + ": written by a Roost version with another layout of reminders, watches and " +
+                             "games; those start empty (nick keys and read marks are kept)");
         }
         if (good != h) {
             report.push_back(path + ": the first copy of the header was damaged; the second was used");
@@ -241,7 +264,8 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     const std::uint32_t rgeo[kGeo] = {g.rooms, static_cast<std::uint32_t>(rslot_size_)};
     bool hfresh = false, sfresh = false, rfresh = false, dfresh = false;
     if (!open_file(dir + "/history.roost", kHistoryKind, hgeo, history_size_, history_fd_, hfresh, report, why) ||
-        !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why) ||
+        !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why,
+                   bot_off(0, 0, 0)) ||
         !open_file(dir + "/readings.roost", kReadingsKind, rgeo, readings_size_, readings_fd_, rfresh, report, why) ||
         !open_devices(dir, dfresh, report, why)) {
         return false;

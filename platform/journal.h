@@ -111,8 +111,13 @@ private:
         std::uint64_t wp = 0;  // offset in the slot of the next record
         std::uint64_t rwp = 0; // offset in the slot's readings area of the next reading
     };
-    bool open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[4], std::uint64_t size,
-                   int& fd, bool& fresh, std::vector<std::string>& report, std::string& why);
+    // `layout_from`: for state.roost, where the bot records start. A file
+    // whose settings match but whose bot record layout is another build's
+    // (geo words 6 and 7) keeps what comes before (nick keys, read marks)
+    // and starts its bot records empty, said in `report`; 0: refused.
+    bool open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[8], std::uint64_t size,
+                   int& fd, bool& fresh, std::vector<std::string>& report, std::string& why,
+                   std::uint64_t layout_from = 0);
     void load_history(Broker& b, std::vector<std::string>& report);
     void load_state(Broker& b, std::vector<std::string>& report);
     // devices.roost (platform/journal_devices.cpp): sizes from the broker's

@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <fcntl.h>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <sys/file.h>
 #include <unistd.h>
@@ -358,6 +360,84 @@ void refuses_foreign_future_resized_and_locked_files(void**) {
     }
 }
 
+// state.roost written by a build whose bot records have another size (an
+// upgrade that changed a watch): its nick keys and read marks are kept, its
+// bot records start empty, and that is said; other sizes are still refused.
+void another_bot_layout_keeps_keys_and_reads(void**) {
+    const std::string dir = temp_dir();
+    std::uint64_t head = 0;
+    {
+        Node a(dir);
+        assert_true(a.ok);
+        head = a.post("a", "hello").seq;
+        const std::uint8_t addr[16] = {};
+        const roost::SessionId s = a.broker->open_session(addr);
+        for (const std::string f : {R"({"type":"hello","nick":"Ann","key":"secret-key-0123456789"})",
+                                    R"({"type":"join","room":"a"})", R"({"type":"read","room":"a","seq":1})"}) {
+            a.broker->on_frame(s, f.data(), f.size());
+        }
+        a.broker->close_session(s);
+    }
+    const std::string path = dir + "/state.roost";
+    std::uint64_t size = 0;
+    {
+        // Word 6 of the geometry (the reminder and watch record sizes) as
+        // another build writes it, both header copies; the last KiB (bot
+        // records) written with what that build would leave there.
+        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+        char h[64];
+        f.read(h, 64);
+        std::uint32_t w = 0;
+        std::memcpy(&w, h + 16 + 4 * 6, 4);
+        w += 8;
+        std::memcpy(h + 16 + 4 * 6, &w, 4);
+        const std::uint32_t crc = roost::crc32c(0, h, 48);
+        std::memcpy(h + 48, &crc, 4);
+        f.seekp(0);
+        f.write(h, 64);
+        f.seekp(2048);
+        f.write(h, 64);
+        f.seekg(0, std::ios::end);
+        size = static_cast<std::uint64_t>(f.tellg());
+    }
+    poke(path, static_cast<long>(size - 1024), std::string(1024, '\xff'));
+    {
+        Node b(dir);
+        assert_true(b.ok);
+        assert_non_null(std::strstr(b.reported().c_str(), "another layout of reminders, watches and games"));
+        const roost::Room* r = b.broker->find_room("a");
+        assert_non_null(r);
+        assert_int_equal(r->history->head(), head);
+        assert_int_equal(r->reads[0].seq, 1);
+        const std::uint8_t addr[16] = {};
+        const roost::SessionId s = b.broker->open_session(addr);
+        const std::string thief = R"({"type":"hello","nick":"ann","key":"another-key-0123456789"})";
+        b.broker->on_frame(s, thief.data(), thief.size());
+        roost::Frame fr;
+        assert_true(b.broker->next_frame(s, fr));
+        assert_non_null(std::strstr(std::string(fr.data, fr.len).c_str(), "nick_taken"));
+        b.broker->close_session(s);
+    }
+    {
+        std::ifstream f(path, std::ios::binary);
+        std::string all((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+        assert_int_equal(all.size(), size);
+        assert_true(all.substr(size - 1024) == std::string(1024, '\0'));
+    }
+    {
+        // Now this build's: opened again without a word.
+        Node c(dir);
+        assert_true(c.ok);
+        assert_null(std::strstr(c.reported().c_str(), "another layout"));
+    }
+    {
+        Node other(dir, [] { auto l = small_limits(); l.max_nicks = 9; return l; }());
+        assert_false(other.ok);
+        assert_non_null(std::strstr(other.why.c_str(), "made for other sizes"));
+    }
+    remove_dir(dir);
+}
+
 // A recycled room slot starts a new generation: the old room's records and
 // read marks do not come back under the new name.
 void recycled_slot_forgets_the_old_room(void**) {
@@ -454,6 +534,7 @@ int main() {
         cmocka_unit_test(forged_records_neither_hide_others_nor_free_their_seq),
         cmocka_unit_test(truncation_and_header_copies),
         cmocka_unit_test(refuses_foreign_future_resized_and_locked_files),
+        cmocka_unit_test(another_bot_layout_keeps_keys_and_reads),
         cmocka_unit_test(recycled_slot_forgets_the_old_room),
         cmocka_unit_test(refused_sync_holds_and_recovers),
     };
