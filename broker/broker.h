@@ -230,7 +230,7 @@ public:
 
 private:
     friend struct CommandAccess;
-    // sessions.cpp: hello and the per-command handlers
+    // broker.cpp: hello and the per-command handlers
     void handle(std::uint32_t si, const Command& c);
     void on_hello(std::uint32_t si, const Command& c);
     void on_join(std::uint32_t si, const Command& c);
