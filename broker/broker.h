@@ -184,6 +184,11 @@ public:
     const Room& room(std::uint32_t index) const { return rooms_[index]; }
     std::uint32_t room_slots() const { return static_cast<std::uint32_t>(rooms_.size()); }
     std::uint32_t room_count() const;
+    // The plain rooms as the contract lists them, [{room, members, head}]
+    // (welcome), with `oldest` too (GET /api/rooms): one encoder for both.
+    // `shows(ctx, lower_name)` picks the rooms; nullptr: every plain room.
+    using RoomFilter = bool (*)(const void* ctx, std::string_view lower_name);
+    void write_room_list(JsonWriter& w, RoomFilter shows, const void* ctx, bool with_oldest) const;
     std::uint32_t session_count() const { return sessions_open_; }
     const CoreLimits& limits() const { return limits_; }
     // The devices that post into the rooms (read-only: the HTTP API, metrics).
@@ -268,6 +273,11 @@ private:
     void took_reading(std::uint32_t ri, std::string_view from, std::uint64_t ts, std::string_view data_json);
     void save_device(std::uint32_t i);
     bool sweep_devices(std::uint64_t now);
+
+    // room_events.cpp: welcome and joined, written when the socket is
+    // writable; `sub` is the subscription whose joined is pending.
+    void write_welcome(std::uint32_t si, JsonWriter& w) const;
+    void write_joined(std::uint32_t sub, JsonWriter& w) const;
 
     // fanout.cpp: queued events, frames, culling
     bool queue(std::uint32_t si, std::string_view event_json);

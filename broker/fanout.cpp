@@ -17,7 +17,6 @@
 #include "broker/broker.h"
 
 #include "broker/reserve.h"
-#include "broker/version.h"
 
 #include <cstring>
 
@@ -278,46 +277,7 @@ bool Broker::next_frame(SessionId id, Frame& out) {
     Packer p(frame_.data() + L.headroom, frame_.size() - L.headroom - 1, L.batch_bytes);
     if (s.welcome_pending) {
         JsonWriter w(p.next(), p.room());
-        w.begin_object();
-        w.key("type");
-        w.string("welcome");
-        w.key("nick");
-        w.string(nicks_[s.nick].display.view());
-        w.key("server");
-        w.string("roost " ROOST_VERSION);
-        w.key("limits");
-        w.begin_object();
-        w.key("max_text");
-        w.uint(L.max_text);
-        w.key("max_frame");
-        w.uint(L.max_frame);
-        w.key("max_body");
-        w.uint(L.max_body);
-        w.key("ring");
-        w.uint(L.ring_msgs);
-        w.key("backlog");
-        w.uint(L.backlog);
-        w.key("max_rooms");
-        w.uint(L.max_rooms);
-        w.key("rooms_per_session");
-        w.uint(L.rooms_per_session);
-        w.end_object();
-        w.key("rooms");
-        w.begin_array();
-        for (const Room& r : rooms_) {
-            // Plain rooms this session's token may read.
-            if (!r.used || r.dm || (auth_ != nullptr && !auth_->allows(s.grant, r.name.view(), false))) continue;
-            w.begin_object();
-            w.key("room");
-            w.string(r.name.view());
-            w.key("members");
-            w.uint(r.members);
-            w.key("head");
-            w.uint(r.history->head());
-            w.end_object();
-        }
-        w.end_array();
-        w.end_object();
+        write_welcome(si, w);
         if (!w.ok()) {
             // The frame buffer is sized for the largest welcome the limits
             // allow (frame_buffer_bytes); never send part of one.
@@ -341,42 +301,8 @@ bool Broker::next_frame(SessionId id, Frame& out) {
         }
         if (pick == kNone) break;
         Subscription& x = subs_[pick];
-        const Room& r = rooms_[x.room];
         JsonWriter w(p.next(), p.room());
-        w.begin_object();
-        w.key("type");
-        w.string("joined");
-        w.key("room");
-        w.string(r.name.view());
-        w.key("epoch");
-        w.string(std::string_view(r.epoch, kEpochLen));
-        w.key("head");
-        w.uint(r.history->head());
-        w.key("oldest");
-        w.uint(r.history->oldest());
-        w.key("members");
-        w.begin_array();
-        for (std::uint32_t k = r.first_sub; k != kNone; k = subs_[k].next) {
-            const std::uint32_t ni = sessions_[subs_[k].session].nick;
-            bool seen = false;
-            for (std::uint32_t j = r.first_sub; j != k && !seen; j = subs_[j].next) {
-                seen = sessions_[subs_[j].session].nick == ni;
-            }
-            if (!seen && ni != kNone) w.string(nicks_[ni].display.view());
-        }
-        w.end_array();
-        w.key("reads");
-        w.begin_object();
-        for (std::uint32_t k = 0; k < L.reads_per_room; ++k) {
-            if (!r.reads[k].nick.empty()) {
-                w.key(r.reads[k].nick.view());
-                w.uint(r.reads[k].seq);
-            }
-        }
-        w.end_object();
-        w.key("recovered");
-        w.boolean(x.recovered);
-        w.end_object();
+        write_joined(pick, w);
         if (!w.ok()) {
             p.undo_comma();
             if (p.count() > 0) break; // the next frame carries it, first

@@ -170,22 +170,10 @@ int serve_rooms(Runtime& rt, HttpExchange& ex, Conn& c) {
     JsonWriter w(out, rt.pool.size());
     w.begin_object();
     w.key("rooms");
-    w.begin_array();
-    for (std::uint32_t i = 0; i < rt.broker.room_slots(); ++i) {
-        const Room& r = rt.broker.room(i);
-        if (!r.used || r.dm || (who != nullptr && !token_allows(*who, r.name.view(), false))) continue;
-        w.begin_object();
-        w.key("room");
-        w.string(r.name.view());
-        w.key("members");
-        w.uint(r.members);
-        w.key("head");
-        w.uint(r.history->head());
-        w.key("oldest");
-        w.uint(r.history->oldest());
-        w.end_object();
-    }
-    w.end_array();
+    const auto token_reads = [](const void* ctx, std::string_view room) {
+        return token_allows(*static_cast<const TokenSpec*>(ctx), room, false);
+    };
+    rt.broker.write_room_list(w, who != nullptr ? +token_reads : nullptr, who, true);
     w.end_object();
     if (!w.ok()) return http_error(rt, ex, c, 503, "server_busy", "the room list does not fit the response buffer");
     return respond(ex, c, 200, "application/json", out, w.size());
