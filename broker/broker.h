@@ -19,6 +19,7 @@
 #include "broker/events.h"
 #include "broker/journal.h"
 #include "broker/limits.h"
+#include "broker/room_view.h"
 #include "broker/tables.h"
 #include "broker/timers.h"
 
@@ -182,6 +183,8 @@ public:
     const Room* find_room(std::string_view lower_name) const;
     std::uint32_t room_index_of(std::string_view lower_name) const { return room_index(lower_name); }
     const Room& room(std::uint32_t index) const { return rooms_[index]; }
+    // What the platform reads of room slot `index` (0 .. room_slots() - 1).
+    RoomView room_view(std::uint32_t index) const { return RoomView(rooms_[index]); }
     std::uint32_t room_slots() const { return static_cast<std::uint32_t>(rooms_.size()); }
     std::uint32_t room_count() const;
     // The plain rooms as the contract lists them, [{room, members, head}]
