@@ -112,7 +112,7 @@ std::string_view format_local(std::uint64_t ms, std::uint64_t now_ms, std::int32
 }
 
 bool data_number(std::string_view j, std::string_view key, double& v) {
-    // A flat object as the codec stores it: keys are nick-like (no escapes),
+    // A flat object as the decoder stores it: keys are nick-like (no escapes),
     // values numbers, strings or booleans.
     std::size_t i = 0;
     auto ws = [&] { while (i < j.size() && (j[i] == ' ' || j[i] == '\n' || j[i] == '\t' || j[i] == '\r')) ++i; };

@@ -13,7 +13,7 @@
 
 #include "broker/bots.h"
 #include "broker/clock.h"
-#include "broker/codec.h"
+#include "broker/decoder.h"
 #include "broker/device_store.h"
 #include "broker/error.h"
 #include "broker/events.h"

@@ -1,4 +1,4 @@
-// Tests for broker/bridge.cpp and the codec's bridge decoders: what goes
+// Tests for broker/bridge.cpp and the Decoder's bridge decoders: what goes
 // out (own messages of bridged rooms, in order, each until it is done),
 // what comes in (stored once with its origin; ours and duplicates dropped;
 // a new history of an origin accepted again), devices, and bad payloads.
