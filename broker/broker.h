@@ -282,7 +282,7 @@ private:
     void write_welcome(std::uint32_t si, JsonWriter& w) const;
     void write_joined(std::uint32_t sub, JsonWriter& w) const;
 
-    // fanout.cpp: queued events, frames, culling
+    // fanout.cpp: queued events, frames, closes
     bool queue(std::uint32_t si, std::string_view event_json);
     // The answer to a session's own frame (ack, error, pong, left): queued,
     // or, should it not fit after all, the session is closed 4008 (it
@@ -295,7 +295,10 @@ private:
     void queue_to_room(std::uint32_t ri, std::string_view event_json, std::uint32_t except_nick,
                        Droppable drop = Droppable::no);
     void wake(std::uint32_t si);
-    void cull(std::uint32_t si, CloseCode code, const char* reason);
+    // Every close the broker decides (a slow consumer, policy, shutdown):
+    // `bye {code, reason}` is queued (a slow consumer's queue is dropped
+    // first), the session stops receiving, and it closes once written.
+    void begin_close(std::uint32_t si, CloseCode code, const char* reason);
     void after_append(std::uint32_t ri);
     std::uint32_t pending_msgs(std::uint32_t si, std::uint32_t cap) const;
 

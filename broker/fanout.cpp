@@ -54,7 +54,7 @@ void Broker::reply(std::uint32_t si, std::string_view ev) {
         // Cannot happen while the platform paces reading by can_take_frame;
         // if it does, the client must hear that its answer is missing.
         ++stats_.culled_slow;
-        cull(si, CloseCode::slow_consumer, "answers piling up; reconnect and retry with the same cid");
+        begin_close(si, CloseCode::slow_consumer, "answers piling up; reconnect and retry with the same cid");
     }
 }
 
@@ -82,14 +82,14 @@ void Broker::queue_to_room(std::uint32_t ri, std::string_view ev, std::uint32_t 
                 ++stats_.reads_dropped;
             } else {
                 ++stats_.culled_slow;
-                cull(si, CloseCode::slow_consumer, "too far behind");
+                begin_close(si, CloseCode::slow_consumer, "too far behind");
             }
         }
         k = next;
     }
 }
 
-void Broker::cull(std::uint32_t si, CloseCode code, const char* reason) {
+void Broker::begin_close(std::uint32_t si, CloseCode code, const char* reason) {
     Session& s = sessions_[si];
     if (s.state == SessionState::closing || s.state == SessionState::free) {
         return;
@@ -102,7 +102,7 @@ void Broker::cull(std::uint32_t si, CloseCode code, const char* reason) {
         }
     }
     s.welcome_pending = false;
-    // Its own buffer: cull() runs in the middle of fan-outs whose event
+    // Its own buffer: begin_close() runs in the middle of fan-outs whose event
     // still sits in encode_.
     char bye[256];
     JsonWriter w(bye, sizeof bye);
@@ -122,7 +122,7 @@ void Broker::cull(std::uint32_t si, CloseCode code, const char* reason) {
 
 void Broker::shut(SessionId id, CloseCode code, const char* reason) {
     if (id != 0 && id <= sessions_.size()) {
-        cull(id - 1, code, reason);
+        begin_close(id - 1, code, reason);
     }
 }
 
@@ -137,7 +137,7 @@ void Broker::after_append(std::uint32_t ri) {
         }
         if (subs_[k].next_seq < hist.oldest()) {
             ++stats_.culled_slow;
-            cull(si, CloseCode::slow_consumer, "slow consumer: fell behind the ring; reconnect with since");
+            begin_close(si, CloseCode::slow_consumer, "slow consumer: fell behind the ring; reconnect with since");
         } else {
             wake(si);
         }
@@ -283,7 +283,7 @@ bool Broker::next_frame(SessionId id, Frame& out) {
             // allow (frame_buffer_bytes); never send part of one.
             s.welcome_pending = false;
             ++stats_.culled_slow;
-            cull(si, CloseCode::policy, "internal error: welcome does not fit");
+            begin_close(si, CloseCode::policy, "internal error: welcome does not fit");
             return next_frame(id, out);
         }
         p.commit(w.size());
@@ -309,7 +309,7 @@ bool Broker::next_frame(SessionId id, Frame& out) {
             // Alone it did not fit: the buffer is sized for the largest
             // joined (frame_buffer_bytes), so this is a bug; never send part.
             x.joined_pending = false;
-            cull(si, CloseCode::policy, "internal error: joined does not fit");
+            begin_close(si, CloseCode::policy, "internal error: joined does not fit");
             return next_frame(id, out);
         }
         p.commit(w.size());
