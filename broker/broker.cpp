@@ -208,7 +208,7 @@ void Broker::client_error(std::uint32_t si, Errc e, std::string_view message, st
     reply(si, {encode_.data(), w.size()});
     if (s.errors.note_error(clock_.now_ms(), limits_.error_limit)) {
         ++stats_.closed_abuse;
-        cull(si, CloseCode::policy, "too many errors");
+        begin_close(si, CloseCode::policy, "too many errors");
     }
 }
 
@@ -221,7 +221,7 @@ void Broker::on_hello(std::uint32_t si, const Command& c) {
     s.grant = auth_ != nullptr ? auth_->grant(c.token) : 0;
     if (s.grant == Authorizer::denied) {
         client_error(si, Errc::unauthorized, c.token.empty() ? "a token is required" : "wrong token", "hello");
-        cull(si, CloseCode::policy, "unauthorized");
+        begin_close(si, CloseCode::policy, "unauthorized");
         return;
     }
     Errc err = Errc::ok;

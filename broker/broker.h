@@ -13,12 +13,13 @@
 
 #include "broker/bots.h"
 #include "broker/clock.h"
-#include "broker/codec.h"
+#include "broker/decoder.h"
 #include "broker/device_store.h"
 #include "broker/error.h"
 #include "broker/events.h"
 #include "broker/journal.h"
 #include "broker/limits.h"
+#include "broker/room_view.h"
 #include "broker/tables.h"
 #include "broker/timers.h"
 
@@ -182,8 +183,15 @@ public:
     const Room* find_room(std::string_view lower_name) const;
     std::uint32_t room_index_of(std::string_view lower_name) const { return room_index(lower_name); }
     const Room& room(std::uint32_t index) const { return rooms_[index]; }
+    // What the platform reads of room slot `index` (0 .. room_slots() - 1).
+    RoomView room_view(std::uint32_t index) const { return RoomView(rooms_[index]); }
     std::uint32_t room_slots() const { return static_cast<std::uint32_t>(rooms_.size()); }
     std::uint32_t room_count() const;
+    // The plain rooms as the contract lists them, [{room, members, head}]
+    // (welcome), with `oldest` too (GET /api/rooms): one encoder for both.
+    // `shows(ctx, lower_name)` picks the rooms; nullptr: every plain room.
+    using RoomFilter = bool (*)(const void* ctx, std::string_view lower_name);
+    void write_room_list(JsonWriter& w, RoomFilter shows, const void* ctx, bool with_oldest) const;
     std::uint32_t session_count() const { return sessions_open_; }
     const CoreLimits& limits() const { return limits_; }
     // The devices that post into the rooms (read-only: the HTTP API, metrics).
@@ -232,7 +240,7 @@ public:
 
 private:
     friend struct CommandAccess;
-    // sessions.cpp: hello and the per-command handlers
+    // broker.cpp: hello and the per-command handlers
     void handle(std::uint32_t si, const Command& c);
     void on_hello(std::uint32_t si, const Command& c);
     void on_join(std::uint32_t si, const Command& c);
@@ -274,7 +282,12 @@ private:
     void forget_devices(std::uint32_t ri);
     bool sweep_devices(std::uint64_t now);
 
-    // fanout.cpp: queued events, frames, culling
+    // room_events.cpp: welcome and joined, written when the socket is
+    // writable; `sub` is the subscription whose joined is pending.
+    void write_welcome(std::uint32_t si, JsonWriter& w) const;
+    void write_joined(std::uint32_t sub, JsonWriter& w) const;
+
+    // fanout.cpp: queued events, frames, closes
     bool queue(std::uint32_t si, std::string_view event_json);
     // The answer to a session's own frame (ack, error, pong, left): queued,
     // or, should it not fit after all, the session is closed 4008 (it
@@ -287,7 +300,10 @@ private:
     void queue_to_room(std::uint32_t ri, std::string_view event_json, std::uint32_t except_nick,
                        Droppable drop = Droppable::no);
     void wake(std::uint32_t si);
-    void cull(std::uint32_t si, CloseCode code, const char* reason);
+    // Every close the broker decides (a slow consumer, policy, shutdown):
+    // `bye {code, reason}` is queued (a slow consumer's queue is dropped
+    // first), the session stops receiving, and it closes once written.
+    void begin_close(std::uint32_t si, CloseCode code, const char* reason);
     void after_append(std::uint32_t ri);
     std::uint32_t pending_msgs(std::uint32_t si, std::uint32_t cap) const;
 

@@ -1,4 +1,4 @@
-// A decoded client frame: what broker/codec.cpp produces from one WebSocket
+// A decoded client frame: what broker/decoder.cpp produces from one WebSocket
 // frame after complete validation. All views point into the decoder's own
 // storage and are valid until the decoder's next decode() call.
 #pragma once

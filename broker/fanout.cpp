@@ -17,7 +17,6 @@
 #include "broker/broker.h"
 
 #include "broker/reserve.h"
-#include "broker/version.h"
 
 #include <cstring>
 
@@ -55,7 +54,7 @@ void Broker::reply(std::uint32_t si, std::string_view ev) {
         // Cannot happen while the platform paces reading by can_take_frame;
         // if it does, the client must hear that its answer is missing.
         ++stats_.culled_slow;
-        cull(si, CloseCode::slow_consumer, "answers piling up; reconnect and retry with the same cid");
+        begin_close(si, CloseCode::slow_consumer, "answers piling up; reconnect and retry with the same cid");
     }
 }
 
@@ -83,14 +82,14 @@ void Broker::queue_to_room(std::uint32_t ri, std::string_view ev, std::uint32_t 
                 ++stats_.reads_dropped;
             } else {
                 ++stats_.culled_slow;
-                cull(si, CloseCode::slow_consumer, "too far behind");
+                begin_close(si, CloseCode::slow_consumer, "too far behind");
             }
         }
         k = next;
     }
 }
 
-void Broker::cull(std::uint32_t si, CloseCode code, const char* reason) {
+void Broker::begin_close(std::uint32_t si, CloseCode code, const char* reason) {
     Session& s = sessions_[si];
     if (s.state == SessionState::closing || s.state == SessionState::free) {
         return;
@@ -103,7 +102,7 @@ void Broker::cull(std::uint32_t si, CloseCode code, const char* reason) {
         }
     }
     s.welcome_pending = false;
-    // Its own buffer: cull() runs in the middle of fan-outs whose event
+    // Its own buffer: begin_close() runs in the middle of fan-outs whose event
     // still sits in encode_.
     char bye[256];
     JsonWriter w(bye, sizeof bye);
@@ -123,7 +122,7 @@ void Broker::cull(std::uint32_t si, CloseCode code, const char* reason) {
 
 void Broker::shut(SessionId id, CloseCode code, const char* reason) {
     if (id != 0 && id <= sessions_.size()) {
-        cull(id - 1, code, reason);
+        begin_close(id - 1, code, reason);
     }
 }
 
@@ -138,7 +137,7 @@ void Broker::after_append(std::uint32_t ri) {
         }
         if (subs_[k].next_seq < hist.oldest()) {
             ++stats_.culled_slow;
-            cull(si, CloseCode::slow_consumer, "slow consumer: fell behind the ring; reconnect with since");
+            begin_close(si, CloseCode::slow_consumer, "slow consumer: fell behind the ring; reconnect with since");
         } else {
             wake(si);
         }
@@ -278,52 +277,13 @@ bool Broker::next_frame(SessionId id, Frame& out) {
     Packer p(frame_.data() + L.headroom, frame_.size() - L.headroom - 1, L.batch_bytes);
     if (s.welcome_pending) {
         JsonWriter w(p.next(), p.room());
-        w.begin_object();
-        w.key("type");
-        w.string("welcome");
-        w.key("nick");
-        w.string(nicks_[s.nick].display.view());
-        w.key("server");
-        w.string("roost " ROOST_VERSION);
-        w.key("limits");
-        w.begin_object();
-        w.key("max_text");
-        w.uint(L.max_text);
-        w.key("max_frame");
-        w.uint(L.max_frame);
-        w.key("max_body");
-        w.uint(L.max_body);
-        w.key("ring");
-        w.uint(L.ring_msgs);
-        w.key("backlog");
-        w.uint(L.backlog);
-        w.key("max_rooms");
-        w.uint(L.max_rooms);
-        w.key("rooms_per_session");
-        w.uint(L.rooms_per_session);
-        w.end_object();
-        w.key("rooms");
-        w.begin_array();
-        for (const Room& r : rooms_) {
-            // Plain rooms this session's token may read.
-            if (!r.used || r.dm || (auth_ != nullptr && !auth_->allows(s.grant, r.name.view(), false))) continue;
-            w.begin_object();
-            w.key("room");
-            w.string(r.name.view());
-            w.key("members");
-            w.uint(r.members);
-            w.key("head");
-            w.uint(r.history->head());
-            w.end_object();
-        }
-        w.end_array();
-        w.end_object();
+        write_welcome(si, w);
         if (!w.ok()) {
             // The frame buffer is sized for the largest welcome the limits
             // allow (frame_buffer_bytes); never send part of one.
             s.welcome_pending = false;
             ++stats_.culled_slow;
-            cull(si, CloseCode::policy, "internal error: welcome does not fit");
+            begin_close(si, CloseCode::policy, "internal error: welcome does not fit");
             return next_frame(id, out);
         }
         p.commit(w.size());
@@ -341,49 +301,15 @@ bool Broker::next_frame(SessionId id, Frame& out) {
         }
         if (pick == kNone) break;
         Subscription& x = subs_[pick];
-        const Room& r = rooms_[x.room];
         JsonWriter w(p.next(), p.room());
-        w.begin_object();
-        w.key("type");
-        w.string("joined");
-        w.key("room");
-        w.string(r.name.view());
-        w.key("epoch");
-        w.string(std::string_view(r.epoch, kEpochLen));
-        w.key("head");
-        w.uint(r.history->head());
-        w.key("oldest");
-        w.uint(r.history->oldest());
-        w.key("members");
-        w.begin_array();
-        for (std::uint32_t k = r.first_sub; k != kNone; k = subs_[k].next) {
-            const std::uint32_t ni = sessions_[subs_[k].session].nick;
-            bool seen = false;
-            for (std::uint32_t j = r.first_sub; j != k && !seen; j = subs_[j].next) {
-                seen = sessions_[subs_[j].session].nick == ni;
-            }
-            if (!seen && ni != kNone) w.string(nicks_[ni].display.view());
-        }
-        w.end_array();
-        w.key("reads");
-        w.begin_object();
-        for (std::uint32_t k = 0; k < L.reads_per_room; ++k) {
-            if (!r.reads[k].nick.empty()) {
-                w.key(r.reads[k].nick.view());
-                w.uint(r.reads[k].seq);
-            }
-        }
-        w.end_object();
-        w.key("recovered");
-        w.boolean(x.recovered);
-        w.end_object();
+        write_joined(pick, w);
         if (!w.ok()) {
             p.undo_comma();
             if (p.count() > 0) break; // the next frame carries it, first
             // Alone it did not fit: the buffer is sized for the largest
             // joined (frame_buffer_bytes), so this is a bug; never send part.
             x.joined_pending = false;
-            cull(si, CloseCode::policy, "internal error: joined does not fit");
+            begin_close(si, CloseCode::policy, "internal error: joined does not fit");
             return next_frame(id, out);
         }
         p.commit(w.size());

@@ -1,6 +1,6 @@
 // Every capacity and limit of the core, fixed at start-up. The broker
 // reserves all its memory from these once; nothing grows afterwards.
-// Defaults follow the contract (../shared/PROTOCOL.md) and the core issue.
+// Defaults follow the wire contract (docs/protocol.md).
 #pragma once
 
 #include <cstdint>
@@ -46,7 +46,7 @@ struct CoreLimits {
     std::uint32_t backlog = 50;            // default replay on join
     std::uint32_t batch_bytes = 16 * 1024; // cap of one batched server frame
     std::uint32_t control_bytes = 4 * 1024; // per-session buffer for small events (ack, error, presence, typing, read); overflow culls (typing is dropped instead)
-    std::uint32_t headroom = 16;           // bytes kept free before every frame (the platform's LWS_PRE)
+    std::uint32_t headroom = 16;           // bytes kept free before every frame (at least the platform's LWS_PRE: platform/protocol.cpp checks it)
     std::uint32_t max_data_keys = 16;      // keys in a message's `data`
     std::uint32_t max_data_string = 64;    // bytes of a string value in `data`
     std::uint32_t max_cid = 64;            // bytes of a `cid` / Idempotency-Key

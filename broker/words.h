@@ -1,6 +1,6 @@
 // Built-in word lists of the games. Wordle's come from Debian's wamerican at
 // build time (cmake/gen-words.cmake says how they are filtered); Hangman's
-// are written for the project (broker/hangman_words.cpp).
+// are written for the project (broker/words.cpp).
 #pragma once
 
 #include <cstdint>

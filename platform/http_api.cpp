@@ -98,8 +98,8 @@ const char* foreign_browser_request(Runtime& rt, HttpExchange& ex) {
 }
 
 int serve_history(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
-    const Room& r = rt.broker.room(ri);
-    const RoomHistory& hist = *r.history;
+    const RoomView r = rt.broker.room_view(ri);
+    const RoomHistory& hist = r.history();
     std::uint64_t since = 0, limit = kDefaultHistoryLimit;
     bool has_since = false, has_limit = false;
     if (!url_seq(ex, "since=", since, has_since)) {
@@ -113,7 +113,7 @@ int serve_history(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
     char epoch[32];
     const int en = ex.url_arg("epoch=", epoch, sizeof epoch); // -2: too long to be one
     const bool epoch_ok =
-        en == -1 || (en >= 0 && std::string_view(epoch, static_cast<std::size_t>(en)) == std::string_view(r.epoch));
+        en == -1 || (en >= 0 && std::string_view(epoch, static_cast<std::size_t>(en)) == std::string_view(r.epoch()));
     // People's messages and readings, merged by seq (RoomHistory); a replay
     // starts at people's oldest at most.
     const std::uint64_t head = hist.head(), oldest = hist.oldest();
@@ -131,9 +131,9 @@ int serve_history(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
     JsonWriter w(out, rt.pool.size());
     w.begin_object();
     w.key("room");
-    w.string(r.name.view());
+    w.string(r.name());
     w.key("epoch");
-    w.string(r.epoch);
+    w.string(r.epoch());
     w.key("head");
     w.uint(head);
     w.key("oldest");
@@ -170,22 +170,10 @@ int serve_rooms(Runtime& rt, HttpExchange& ex, Conn& c) {
     JsonWriter w(out, rt.pool.size());
     w.begin_object();
     w.key("rooms");
-    w.begin_array();
-    for (std::uint32_t i = 0; i < rt.broker.room_slots(); ++i) {
-        const Room& r = rt.broker.room(i);
-        if (!r.used || r.dm || (who != nullptr && !token_allows(*who, r.name.view(), false))) continue;
-        w.begin_object();
-        w.key("room");
-        w.string(r.name.view());
-        w.key("members");
-        w.uint(r.members);
-        w.key("head");
-        w.uint(r.history->head());
-        w.key("oldest");
-        w.uint(r.history->oldest());
-        w.end_object();
-    }
-    w.end_array();
+    const auto token_reads = [](const void* ctx, std::string_view room) {
+        return token_allows(*static_cast<const TokenSpec*>(ctx), room, false);
+    };
+    rt.broker.write_room_list(w, who != nullptr ? +token_reads : nullptr, who, true);
     w.end_object();
     if (!w.ok()) return http_error(rt, ex, c, 503, "server_busy", "the room list does not fit the response buffer");
     return respond(ex, c, 200, "application/json", out, w.size());

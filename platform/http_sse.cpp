@@ -12,7 +12,7 @@
 namespace roost {
 
 int begin_sse(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
-    const Room& r = rt.broker.room(ri);
+    const RoomView r = rt.broker.room_view(ri);
     auto& list = rt.sse_by_room[ri];
     if (list.size() >= list.capacity()) {
         return http_error(rt, ex, c, 503, "server_busy", "too many event streams on this room");
@@ -31,10 +31,10 @@ int begin_sse(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
     } else if (!url_seq(ex, "since=", since, has)) {
         return http_error(rt, ex, c, 400, "bad_request", "since: a whole number below 2^53");
     }
-    const RoomHistory& hist = *r.history;
+    const RoomHistory& hist = r.history();
     c.kind = ConnKind::sse;
     c.sse_room = ri;
-    std::memcpy(c.sse_epoch, r.epoch, sizeof c.sse_epoch);
+    std::memcpy(c.sse_epoch, r.epoch(), sizeof c.sse_epoch);
     c.sse_next = has ? (since + 1 < hist.oldest() ? hist.oldest() : since + 1) : hist.head() + 1;
     if (c.sse_next > hist.head() + 1) c.sse_next = hist.head() + 1;
     const HttpField cache{"cache-control:", "no-cache"};
@@ -50,11 +50,11 @@ int begin_sse(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri) {
 }
 
 int sse_writeable(Runtime& rt, HttpExchange& ex, Conn& c) {
-    const Room& r = rt.broker.room(c.sse_room);
-    if (!r.used || std::memcmp(r.epoch, c.sse_epoch, kEpochLen) != 0) {
+    const RoomView r = rt.broker.room_view(c.sse_room);
+    if (!r.used() || std::memcmp(r.epoch(), c.sse_epoch, kEpochLen) != 0) {
         return -1; // the room's history is gone: the client reconnects
     }
-    const RoomHistory& hist = *r.history;
+    const RoomHistory& hist = r.history();
     if (c.sse_next > hist.head()) return 0;
     if (!rt.durable()) return 0; // nothing that is not on the disk leaves (journal_synced wakes it)
     if (c.sse_next < hist.oldest()) return -1; // fell behind people's ring

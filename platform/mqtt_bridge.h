@@ -22,7 +22,7 @@
 // with jitter.
 #pragma once
 
-#include "broker/codec.h"
+#include "broker/decoder.h"
 
 #include <cstdint>
 #include <string>

@@ -14,6 +14,11 @@
 
 namespace roost {
 
+// WRITEABLE hands the core's frames to lws_write() in place, which writes its
+// framing into the LWS_PRE bytes before them: the core keeps `headroom` bytes
+// free there (broker/ring.h), so it must be at least LWS_PRE.
+static_assert(CoreLimits{}.headroom >= LWS_PRE, "the core's frame headroom must cover lws's LWS_PRE");
+
 namespace {
 
 Runtime& runtime_of(struct lws* wsi) { return *static_cast<Runtime*>(lws_context_user(lws_get_context(wsi))); }

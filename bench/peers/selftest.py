@@ -124,7 +124,7 @@ class Client:
 
 
 class WsClient(Client):
-    """PROTOCOL.md over WebSocket: one JSON object per frame (or an array)."""
+    """docs/protocol.md over WebSocket: one JSON object per frame (or an array)."""
 
     async def connect(self, port, subprotocols=None):
         self.ws = await websockets.connect(f"ws://127.0.0.1:{port}/ws", subprotocols=subprotocols,

@@ -1,7 +1,7 @@
 'use strict';
 // Peer server for the Roost benchmark: the chat server the Socket.IO 4.8
 // tutorials write (socket.join(room), io.to(room).emit(...)), WebSocket
-// transport only. Events are named by the PROTOCOL.md `type`: the client
+// transport only. Events are named by the docs/protocol.md `type`: the client
 // emits hello {nick}, join {room}, say {room, text, cid?} and ping; the server
 // emits welcome, joined, ack, msg, pong and error, each with the same object
 // the `ws` peer sends (its `type` field included), so a load generator parses

@@ -1,6 +1,6 @@
 'use strict';
 // Peer server for the Roost benchmark: the broadcast chat server the Node
-// `ws` tutorials write, speaking the subset of PROTOCOL.md that the load
+// `ws` tutorials write, speaking the subset of docs/protocol.md that the load
 // generator uses (hello, join, say, ping). One JSON object per frame both ways.
 //
 //   node ws_server.js --port N      (0 = any free port)

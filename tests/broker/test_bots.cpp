@@ -4,6 +4,7 @@
 // the persistence round trip through Journal::bot_saved / restore_bot.
 #include "broker/broker.h"
 #include "broker/words.h"
+#include "tests/support/broker_fixture.h"
 #include "tests/support/recording_journal.h"
 #include "tests/support/unit.h"
 
@@ -16,25 +17,17 @@ using roost::Broker;
 using roost::Errc;
 using roost::SessionId;
 
-struct NoTransport final : roost::Transport {
-    void wake(SessionId) override {}
-};
+// Limits that let a test say as much as it likes.
+roost::CoreLimits chatty(roost::CoreLimits l) {
+    l.msg_rate = 1000;
+    l.msg_burst = 1000;
+    l.error_limit = 10000;
+    return l;
+}
 
-
-struct Bots {
-    roost::CoreLimits limits;
-    roost::FakeClock clock;
-    roost::SplitMix random{99};
-    NoTransport transport;
+struct Bots : roost_test::BrokerFixture {
     roost_test::RecordingJournal journal;
-    std::unique_ptr<Broker> broker;
-    explicit Bots(roost::CoreLimits l = {}) : limits(l) {
-        limits.msg_rate = 1000;
-        limits.msg_burst = 1000;
-        limits.error_limit = 10000;
-        broker = std::make_unique<Broker>(limits, clock, random, transport);
-        broker->set_journal(&journal);
-    }
+    explicit Bots(const roost::CoreLimits& l = {}) : BrokerFixture(chatty(l), 99) { broker->set_journal(&journal); }
     SessionId join(const std::string& nick, const std::string& room = "lobby") {
         const std::uint8_t addr[16] = {};
         const SessionId s = broker->open_session(addr);
@@ -43,7 +36,6 @@ struct Bots {
         drain(s);
         return s;
     }
-    void send(SessionId s, const std::string& f) { broker->on_frame(s, f.data(), f.size()); }
     std::string drain(SessionId s) {
         std::string all;
         roost::Frame f;

@@ -1,8 +1,9 @@
-// Tests for broker/bridge.cpp and the codec's bridge decoders: what goes
+// Tests for broker/bridge.cpp and the Decoder's bridge decoders: what goes
 // out (own messages of bridged rooms, in order, each until it is done),
 // what comes in (stored once with its origin; ours and duplicates dropped;
 // a new history of an origin accepted again), devices, and bad payloads.
 #include "broker/broker.h"
+#include "tests/support/broker_fixture.h"
 #include "tests/support/recording_journal.h"
 #include "tests/support/unit.h"
 
@@ -14,18 +15,9 @@ namespace {
 using roost::Broker;
 using roost::Errc;
 
-struct NoTransport final : roost::Transport {
-    void wake(roost::SessionId) override {}
-};
-
-struct Fixture {
-    roost::CoreLimits limits;
-    roost::FakeClock clock;
-    roost::SplitMix random{5};
-    NoTransport transport;
-    std::unique_ptr<Broker> broker;
+struct Fixture : roost_test::BrokerFixture {
     roost::Decoder decoder{limits};
-    Fixture() { broker = std::make_unique<Broker>(limits, clock, random, transport); }
+    Fixture() : BrokerFixture({}, 5) {}
     void post(const std::string& room, const std::string& text) {
         roost::PostResult r;
         assert_int_equal(static_cast<int>(broker->post(room, "dev", roost::MsgKind::device, text, {}, {}, r)),
@@ -36,12 +28,6 @@ struct Fixture {
         roost::DecodeError err;
         const Errc e = decoder.decode_bridged(payload.data(), payload.size(), m, err);
         return e != Errc::ok ? e : broker->bridge_receive(room, m, dup);
-    }
-    std::string last(const std::string& room) {
-        const roost::Room* r = broker->find_room(room);
-        const char* d = nullptr;
-        std::uint32_t n = 0;
-        return r != nullptr && r->history->get(r->history->head(), d, n) ? std::string(d, n) : std::string();
     }
 };
 

@@ -10,17 +10,13 @@
 #include <random>
 #include <set>
 
+#include "tests/support/broker_fixture.h"
 #include "tests/support/unit.h"
 
 namespace {
 
 using roost::Broker;
 using roost::SessionId;
-
-struct Wakes final : roost::Transport {
-    std::set<SessionId> woken;
-    void wake(SessionId s) override { woken.insert(s); }
-};
 
 // One parsed server event (a flattened copy of what the client would see).
 struct Event {
@@ -29,17 +25,10 @@ struct Event {
     cJSON* obj = nullptr;
 };
 
-struct Harness {
-    roost::CoreLimits limits;
-    roost::FakeClock clock;
-    roost::SplitMix random{42};
-    Wakes transport;
-    std::unique_ptr<Broker> broker;
+struct Harness : roost_test::BrokerFixture {
     std::vector<cJSON*> trees;
 
-    explicit Harness(roost::CoreLimits l = roost::CoreLimits{}) : limits(l) {
-        broker = std::make_unique<Broker>(limits, clock, random, transport);
-    }
+    explicit Harness(const roost::CoreLimits& l = roost::CoreLimits{}) : BrokerFixture(l, 42) {}
     ~Harness() {
         for (cJSON* t : trees) cJSON_Delete(t);
     }
@@ -47,7 +36,6 @@ struct Harness {
         const std::uint8_t addr[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 127, 0, 0, 1};
         return broker->open_session(addr);
     }
-    void send(SessionId s, const std::string& frame) { broker->on_frame(s, frame.data(), frame.size()); }
     // Everything pending for `s`, as events; `frames` counts frames written.
     std::vector<Event> drain(SessionId s, int* frames = nullptr, int max_frames = 1 << 30) {
         std::vector<Event> out;

@@ -1,4 +1,4 @@
-// The core issue's memory promise: in steady state, zero heap allocations
+// The core's memory promise: in steady state, zero heap allocations
 // per message — 100,000 messages in (decoded, validated, encoded, stored),
 // fanned out to 50 sessions (frames built and "written").
 #include "broker/broker.h"

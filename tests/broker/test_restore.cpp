@@ -4,6 +4,7 @@
 #include "broker/broker.h"
 #include "broker/json_writer.h"
 #include "broker/bots.h"
+#include "tests/support/broker_fixture.h"
 #include "tests/support/unit.h"
 
 #include <cstddef>
@@ -13,10 +14,6 @@ namespace {
 
 using roost::Broker;
 using roost::Errc;
-
-struct NoTransport final : roost::Transport {
-    void wake(roost::SessionId) override {}
-};
 
 // Records every call; fails the next ones while `full`.
 struct FakeJournal final : roost::Journal {
@@ -44,25 +41,21 @@ struct FakeJournal final : roost::Journal {
     }
 };
 
-struct Fixture {
-    roost::CoreLimits limits;
-    roost::FakeClock clock;
-    roost::SplitMix random{3};
-    NoTransport transport;
+roost::CoreLimits two_rooms() {
+    roost::CoreLimits l;
+    l.max_rooms = 2;
+    return l;
+}
+
+struct Fixture : roost_test::BrokerFixture {
     FakeJournal journal;
-    std::unique_ptr<Broker> broker;
-    Fixture() {
-        limits.max_rooms = 2;
-        broker = std::make_unique<Broker>(limits, clock, random, transport);
-        broker->set_journal(&journal);
-    }
+    Fixture() : BrokerFixture(two_rooms(), 3) { broker->set_journal(&journal); }
     roost::SessionId hello(const std::string& nick, const std::string& key) {
         const std::uint8_t addr[16] = {};
         const roost::SessionId s = broker->open_session(addr);
         send(s, R"({"type":"hello","nick":")" + nick + R"(","key":")" + key + "\"}");
         return s;
     }
-    void send(roost::SessionId s, const std::string& f) { broker->on_frame(s, f.data(), f.size()); }
     std::string drain(roost::SessionId s) {
         std::string all;
         roost::Frame f;
@@ -124,7 +117,7 @@ void restore_rebuilds_and_fills_gaps(void**) {
     roost::CoreLimits limits;
     roost::FakeClock clock;
     roost::SplitMix random{1};
-    NoTransport t;
+    roost_test::WakeLog t;
     Broker b(limits, clock, random, t);
     assert_true(b.restore_room(1, "lobby", "abcdefgh"));
     assert_false(b.restore_room(2, "lobby", "abcdefgh")); // a duplicate name
@@ -169,7 +162,7 @@ void restore_refuses_what_no_broker_writes(void**) {
     roost::CoreLimits limits;
     roost::FakeClock clock;
     roost::SplitMix random{1};
-    NoTransport t;
+    roost_test::WakeLog t;
     Broker b(limits, clock, random, t);
     assert_false(b.restore_room(0, "", "abcdefgh"));
     assert_false(b.restore_room(0, "lobby", std::string_view("abc\0efgh", 8)));
@@ -203,7 +196,7 @@ void restore_refuses_bot_records_the_bots_cannot_use(void**) {
     roost::CoreLimits limits;
     roost::FakeClock clock;
     roost::SplitMix random{1};
-    NoTransport t;
+    roost_test::WakeLog t;
     Broker b(limits, clock, random, t);
     assert_true(b.restore_room(0, "lobby", "abcdefgh"));
     auto bytes = [](const auto& rec) { return std::string_view(reinterpret_cast<const char*>(&rec), sizeof rec); };

@@ -19,7 +19,7 @@ import {
 
 const [BIN, SHOTS] = process.argv.slice(2);
 mkdirSync(SHOTS, { recursive: true });
-const PAGE_BUDGET = 28 * 1024; // gzipped bytes of everything the page loads (issue #19)
+const PAGE_BUDGET = 28 * 1024; // gzipped bytes of everything the page loads (the page's size budget)
 const shot = (page, name) => page.screenshot({ path: SHOTS + "/" + name + ".png" });
 
 // Notifications the page raised through its service worker, still shown.
@@ -28,7 +28,7 @@ const notes = (page) => page.evaluate(async () =>
 
 // Puts `page` in the background as a laptop does when another window comes
 // to the front: it loses focus. (Headless chromium never reports a page as
-// hidden, playwright issue #2286; the page treats "hidden or not focused" as
+// hidden: a known playwright limitation; the page treats "hidden or not focused" as
 // away, prefs.js.) Returns a function that brings it back.
 async function sendAway(page) {
   const cdp = await page.context().newCDPSession(page);

@@ -196,7 +196,7 @@ try {
   await tile(cy, "kitchen").click();
   await waitFor(async () => /lowest 20,5, highest 36,5$/.test(await fig(cy, "temp").locator("svg").getAttribute("aria-label") || ""),
     "the kitchen's chart after the restart comes from the store");
-  const axis = await fig(cy, "temp").$$eval("svg text", (ts) => ts.map((t) => ({ text: t.textContent, anchor: t.getAttribute("text-anchor") })));
+  const axis = await fig(cy, "temp").locator("svg text").evaluateAll((ts) => ts.map((t) => ({ text: t.textContent, anchor: t.getAttribute("text-anchor") })));
   const times = axis.filter((a) => a.anchor === "middle").map((a) => a.text), values = axis.filter((a) => a.anchor === "end").map((a) => a.text);
   ok(times.length >= 2 && times.every((t) => /^\d\d:(00|30)$/.test(t)),
     "the time axis is in the phone's zone and 24-hour clock (round half hours 5:45 ahead of UTC): " + times);

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""End-to-end tests of persistence (issue: crash-safe on-disk history)
-against the real binary: kill -9 in the middle of a stream of posts, bit
+"""End-to-end tests of persistence (crash-safe on-disk history) against
+the real binary: kill -9 in the middle of a stream of posts, bit
 flips and truncation of the files, a full disk (a small tmpfs, as root),
 files the broker must refuse (exit code 2), keys and read marks.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""End-to-end tests of the server issue against the real roost binary:
+"""End-to-end tests of the server against the real roost binary:
 WebSocket (python3-websockets), HTTP API and SSE (urllib, curl), over plain
 and TLS.  usage: test_server.py ROOST_BINARY"""
 

@@ -1,8 +1,8 @@
-// libFuzzer target for broker/codec.cpp: any byte string fed to
+// libFuzzer target for broker/decoder.cpp: any byte string fed to
 // Decoder::decode() must return an error or a Command that keeps the
 // decoder's promises; under ASan/UBSan it must never crash, overflow or
 // leak. One decoder serves every input, as one does a whole session.
-#include "broker/codec.h"
+#include "broker/decoder.h"
 #include "broker/names.h"
 #include "broker/utf8.h"
 

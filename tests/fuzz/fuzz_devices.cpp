@@ -17,7 +17,7 @@
 // last of a repeated key), its numbers lie within their bucket's min and
 // max; and the whole store keeps tests/fuzz/device_check.h's invariants.
 #include "broker/broker.h"
-#include "broker/codec.h"
+#include "broker/decoder.h"
 #include "tests/fuzz/broker_snapshot.h"
 #include "tests/fuzz/device_check.h"
 #include "tests/support/alloc_counter.h"

@@ -5,7 +5,7 @@ import { test } from "node:test";
 import { backoff, dmPeer, dmRoom, mentions, nickProblem, nickValid, olderRange, roomName, seenBy, sparkPath, splitLinks,
   typingLine } from "../../web/util.js";
 
-test("room names fold case and follow PROTOCOL.md", () => {
+test("room names fold case and follow docs/protocol.md", () => {
   const cases = [["Lobby", "lobby"], [" garden ", "garden"], ["a", "a"], ["9-x_y", "9-x_y"], ["x".repeat(32), "x".repeat(32)],
     ["", ""], ["-a", ""], ["_a", ""], ["a b", ""], ["x".repeat(33), ""], ["@ann+bob", ""], ["caf\u00e9", ""]];
   for (const [i, want] of cases) assert.equal(roomName(i), want, JSON.stringify(i));

@@ -1,4 +1,4 @@
-// Decoder: protocol v1 client frames (../shared/PROTOCOL.md) to Commands.
+// Decoder: protocol v1 client frames (docs/protocol.md) to Commands.
 //
 // decode() validates one WebSocket text frame completely and either fills a
 // Command and returns Errc::ok, or returns the error the broker answers with

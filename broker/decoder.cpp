@@ -1,4 +1,4 @@
-#include "broker/codec.h"
+#include "broker/decoder.h"
 
 #include "broker/json_writer.h"
 #include "broker/utf8.h"

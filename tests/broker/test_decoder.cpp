@@ -1,8 +1,8 @@
-// Tests for broker/codec.cpp: every message type decoded, every error code
+// Tests for broker/decoder.cpp: every message type decoded, every error code
 // the decoder produces reached (table-driven, with the message naming the
 // problem and the ref), views that outlive the frame, and no heap use per
 // decode in steady state.
-#include "broker/codec.h"
+#include "broker/decoder.h"
 
 #include "broker/json_arena.h"
 #include "broker/utf8.h"
