@@ -19,6 +19,9 @@
 // --tls speaks TLS 1.2 (mbedTLS, the broker's own configuration; the
 // certificate is not verified: this measures, it does not authenticate).
 // --server-pid PID lets it read the server's CPU time and RSS from /proc.
+#include "measure.h"
+#include "tls_client.h"
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -48,94 +51,11 @@
 
 namespace {
 
-std::uint64_t now_us() {
-    timespec ts{};
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<std::uint64_t>(ts.tv_sec) * 1000000u + static_cast<std::uint64_t>(ts.tv_nsec) / 1000u;
-}
+using namespace roost_bench;
 
 [[noreturn]] void die(const char* what) {
     std::fprintf(stderr, "roost-bench: %s: %s\n", what, std::strerror(errno));
     std::exit(1);
-}
-
-// --- latency histogram: log-bucketed, 16 sub-buckets per power of two -----
-class Histogram {
-public:
-    void add(std::uint64_t v) {
-        ++counts_[index(v)];
-        ++total_;
-    }
-    std::uint64_t total() const { return total_; }
-    // The value below which `q` of the samples fall (upper edge of its bucket).
-    std::uint64_t quantile(double q) const {
-        if (total_ == 0) return 0;
-        const auto want = static_cast<std::uint64_t>(std::ceil(q * static_cast<double>(total_)));
-        std::uint64_t seen = 0;
-        for (std::size_t i = 0; i < counts_.size(); ++i) {
-            seen += counts_[i];
-            if (seen >= want) return upper(i);
-        }
-        return upper(counts_.size() - 1);
-    }
-
-private:
-    static constexpr int kSub = 16;
-    static std::size_t index(std::uint64_t v) {
-        if (v < kSub) return static_cast<std::size_t>(v);
-        const int msb = 63 - __builtin_clzll(v);
-        const auto sub = static_cast<std::size_t>((v >> (msb - 4)) & (kSub - 1));
-        return static_cast<std::size_t>(msb - 3) * kSub + sub;
-    }
-    static std::uint64_t upper(std::size_t i) {
-        if (i < kSub) return i;
-        const std::size_t msb = i / kSub + 3, sub = i % kSub;
-        return ((std::uint64_t{kSub} + sub + 1) << (msb - 4)) - 1;
-    }
-    std::vector<std::uint64_t> counts_ = std::vector<std::uint64_t>(64 * kSub, 0);
-    std::uint64_t total_ = 0;
-};
-
-// --- /proc readings of the server --------------------------------------------
-struct ProcSample {
-    double cpu_s = 0;     // utime + stime
-    std::uint64_t rss_kb = 0;
-};
-
-ProcSample read_proc(int pid) {
-    ProcSample s;
-    if (pid <= 0) return s;
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/%d/stat", pid);
-    if (std::FILE* f = std::fopen(path, "r")) {
-        char buf[1024] = {};
-        const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-        std::fclose(f);
-        buf[n] = '\0';
-        // Fields after the ")" of comm: state is field 3; utime 14, stime 15.
-        const char* p = std::strrchr(buf, ')');
-        unsigned long long utime = 0, stime = 0;
-        if (p != nullptr &&
-            std::sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &utime, &stime) == 2) {
-            s.cpu_s = static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-        }
-    }
-    std::snprintf(path, sizeof path, "/proc/%d/status", pid);
-    if (std::FILE* f = std::fopen(path, "r")) {
-        char line[256];
-        while (std::fgets(line, sizeof line, f) != nullptr) {
-            if (std::strncmp(line, "VmRSS:", 6) == 0) s.rss_kb = std::strtoull(line + 6, nullptr, 10);
-        }
-        std::fclose(f);
-    }
-    return s;
-}
-
-double own_cpu_s() {
-    rusage ru{};
-    getrusage(RUSAGE_SELF, &ru);
-    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
 }
 
 // --- options -------------------------------------------------------------------
@@ -157,55 +77,6 @@ struct Options {
     bool tls = false;
     std::string label;
 };
-
-// --- TLS: one client configuration for every connection -----------------------
-class TlsClient {
-public:
-    TlsClient() {
-        mbedtls_ssl_config_init(&conf_);
-        mbedtls_entropy_init(&entropy_);
-        mbedtls_ctr_drbg_init(&drbg_);
-    }
-    ~TlsClient() {
-        mbedtls_ssl_config_free(&conf_);
-        mbedtls_ctr_drbg_free(&drbg_);
-        mbedtls_entropy_free(&entropy_);
-    }
-    TlsClient(const TlsClient&) = delete;
-    TlsClient& operator=(const TlsClient&) = delete;
-    bool init() {
-        if (mbedtls_ctr_drbg_seed(&drbg_, mbedtls_entropy_func, &entropy_, nullptr, 0) != 0) return false;
-        if (mbedtls_ssl_config_defaults(&conf_, MBEDTLS_SSL_IS_CLIENT, MBEDTLS_SSL_TRANSPORT_STREAM,
-                                        MBEDTLS_SSL_PRESET_DEFAULT) != 0) {
-            return false;
-        }
-        mbedtls_ssl_conf_authmode(&conf_, MBEDTLS_SSL_VERIFY_NONE);
-        mbedtls_ssl_conf_rng(&conf_, mbedtls_ctr_drbg_random, &drbg_);
-        return true;
-    }
-    const mbedtls_ssl_config* conf() const { return &conf_; }
-
-private:
-    mbedtls_ssl_config conf_;
-    mbedtls_entropy_context entropy_;
-    mbedtls_ctr_drbg_context drbg_;
-};
-
-// The socket rides in the context pointer itself: Conn objects move when
-// the connection table grows.
-int fd_of(void* ctx) { return static_cast<int>(reinterpret_cast<std::intptr_t>(ctx)); }
-
-int bio_send(void* ctx, const unsigned char* p, std::size_t n) {
-    const ssize_t w = ::send(fd_of(ctx), p, n, MSG_NOSIGNAL);
-    if (w >= 0) return static_cast<int>(w);
-    return errno == EAGAIN ? MBEDTLS_ERR_SSL_WANT_WRITE : MBEDTLS_ERR_NET_SEND_FAILED;
-}
-
-int bio_recv(void* ctx, unsigned char* p, std::size_t n) {
-    const ssize_t r = ::recv(fd_of(ctx), p, n, 0);
-    if (r >= 0) return static_cast<int>(r);
-    return errno == EAGAIN ? MBEDTLS_ERR_SSL_WANT_READ : MBEDTLS_ERR_NET_RECV_FAILED;
-}
 
 // --- one client connection --------------------------------------------------------
 enum class State : std::uint8_t { connecting, handshaking, upgrading, engine_open, hello_sent, joining, ready, closed };
@@ -500,8 +371,7 @@ private:
                     close_conn(id, "TLS setup");
                     return;
                 }
-                mbedtls_ssl_set_bio(c.ssl, reinterpret_cast<void*>(static_cast<std::intptr_t>(c.fd)), bio_send,
-                                    bio_recv, nullptr);
+                set_socket(c.ssl, c.fd);
                 c.state = State::handshaking;
                 handshake(id);
             } else if (o_.dialect == Dialect::mqtt) {
