@@ -363,6 +363,19 @@ class RawHttp:
         self.sock.close()
 
 
+def closed_by_server(sock, timeout):
+    """True when the server closes `sock` (EOF or reset) within `timeout` s."""
+    sock.settimeout(timeout)
+    try:
+        while True:
+            if not sock.recv(65536):
+                return True
+    except ConnectionResetError:
+        return True
+    except OSError:
+        return False
+
+
 def json_error(resp):
     """The (status, code) of a documented JSON error response, or None when
     the response is not one: content type application/json and a body that

@@ -73,7 +73,7 @@ class Server:
         self.runs += 1
         env = dict(os.environ)
         # quarantine 0: freed memory goes back at once, so RSS means what
-        # the broker holds (as e2e_server measures it).
+        # the broker holds (as e2e_server_policies measures it).
         env["ASAN_OPTIONS"] = ":".join(x for x in (env.get("ASAN_OPTIONS", ""), "quarantine_size_mb=0") if x)
         self.proc = subprocess.Popen([self.binary, "--bind", "127.0.0.1", "--http-port", str(self.port),
                                       "--https-port", "-1", "--data", self.data] + SETTINGS,
