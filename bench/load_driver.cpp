@@ -356,6 +356,19 @@ void LoadDriver::report(const char* extra) {
     std::fflush(stdout);
 }
 
+// The measured span ends: wall time, the server's CPU time and RSS, the
+// generator's own CPU time since `t0`, `g0` and `s0`. Returns the server's
+// sample at the end.
+ProcSample LoadDriver::end_measurement(std::uint64_t t0, double g0, const ProcSample& s0) {
+    const std::uint64_t t1 = now_us();
+    const ProcSample s1 = read_proc(o_.server_pid);
+    gen_cpu_s_ = own_cpu_s() - g0;
+    wall_s_ = static_cast<double>(t1 - t0) / 1e6;
+    server_cpu_s_ = s1.cpu_s - s0.cpu_s;
+    rss_after_kb_ = s1.rss_kb;
+    return s1;
+}
+
 int LoadDriver::fanout() {
     // Members join one at a time (a burst of joins would flood every member
     // with presence events before it reads them).
@@ -414,12 +427,7 @@ int LoadDriver::fanout() {
             }
         }
     }
-    const std::uint64_t t1 = now_us();
-    const ProcSample s1 = read_proc(o_.server_pid);
-    gen_cpu_s_ = own_cpu_s() - g0;
-    wall_s_ = static_cast<double>(t1 - t0) / 1e6;
-    server_cpu_s_ = s1.cpu_s - s0.cpu_s;
-    rss_after_kb_ = s1.rss_kb;
+    const ProcSample s1 = end_measurement(t0, g0, s0);
     rss_max_kb_ = std::max(rss_max_kb_, s1.rss_kb);
     // Let in-flight deliveries land (counted in latency, not in the rate).
     const std::uint64_t counted_delivered = delivered_;
@@ -462,12 +470,7 @@ int LoadDriver::all2all() {
         }
         ++iterations;
     }
-    const std::uint64_t t1 = now_us();
-    const ProcSample s1 = read_proc(o_.server_pid);
-    gen_cpu_s_ = own_cpu_s() - g0;
-    wall_s_ = static_cast<double>(t1 - t0) / 1e6;
-    server_cpu_s_ = s1.cpu_s - s0.cpu_s;
-    rss_after_kb_ = s1.rss_kb;
+    end_measurement(t0, g0, s0);
     char extra[96];
     std::snprintf(extra, sizeof extra, ",\"iterations\":%llu,\"iterations_per_s\":%.1f",
                   static_cast<unsigned long long>(iterations), static_cast<double>(iterations) / wall_s_);

@@ -117,6 +117,7 @@ private:
     int fanout();
     int all2all();
     int idle();
+    ProcSample end_measurement(std::uint64_t t0, double g0, const ProcSample& s0);
     void report(const char* extra_json);
 
     Options o_;

@@ -4,13 +4,13 @@
 // WebSocket (also spoken by the Node `ws` peer), Socket.IO 4 over WebSocket,
 // MQTT 3.1.1 QoS 0 (mosquitto), and a do-nothing WebSocket server of its own
 // ("serve") that answers the same JSON subset with one send() per delivery:
-// the floor a broker without batching can reach.
+// the floor a broker without batching can reach. --tls speaks TLS 1.2
+// (mbedTLS, the broker's own configuration; the certificate is not
+// verified: this measures, it does not authenticate).
 //
 // This file is the command line. The connections, scenarios and results
 // are the load driver's (load_driver.h, which lists the scenarios); each
 // dialect has its file (dialect.h lists them); the server is null_server.cpp.
-// --tls speaks TLS 1.2 (mbedTLS, the broker's own configuration; the
-// certificate is not verified: this measures, it does not authenticate).
 #include "load_driver.h"
 #include "null_server.h"
 
