@@ -2,11 +2,11 @@
 """End-to-end test of the device store kept in devices.roost, against the
 real binary: devices post readings over HTTP, the broker is killed with
 SIGKILL and started again on the same data directory, and the devices are
-back: the start-up report counts them, each goes quiet exactly once (its
-stale flag and its usual interval came back, or it would be announced
-again or never), each that posts again is back exactly once, and, where the
-devices endpoint exists (GET /api/rooms/{room}/devices), it lists the same
-devices with the same latest values and last_seen. A changed max_devices
+back: the start-up report counts them, the devices endpoint lists the same
+devices with the same latest values and last_seen, every series answers the
+same buckets over 2 h, 48 h and 30 d, each device goes quiet exactly once
+(its stale flag and its usual interval came back, or it would be announced
+again or never), and each that posts again is back exactly once. A changed max_devices
 sets devices.roost aside (devices.roost.old) and the broker starts.
 
     /usr/bin/python3 tests/e2e/test_device_persistence.py ROOST_BINARY
@@ -30,6 +30,17 @@ def post(rs, device, data):
                        {"Content-Type": "application/json"})
     assert st == 201, (st, b)
     return b
+
+
+SERIES = [(d, k, r) for d in DEVICES for k in ("temp", "hum") for r in ("2h", "48h", "30d")]
+
+
+def filled(rs, device, key, rng):
+    """The buckets holding readings of a series over a range, [ts, min, avg, max]
+    each (the range's window moves with the clock; its gaps are not compared)."""
+    st, _, body = rs.http("GET", "/api/rooms/sensors/devices/%s/series?key=%s&range=%s" % (device, key, rng))
+    assert st == 200, (st, body)
+    return [p for p in body["points"] if p[1] is not None]
 
 
 def system_states(rs):
@@ -66,28 +77,29 @@ def main():
             data = {"temp": 20 + n + i / 4, "hum": 40 + i, "door": "open" if i % 2 else "shut", "ok": i % 2 == 0}
             post(rs, name, data)
             sent[name] = data
-    before = None
     st, _, body = rs.http("GET", "/api/rooms/sensors/devices")
-    endpoint = st == 200
-    if endpoint:
-        before = {d["name"]: d for d in body["devices"]}
+    check("the devices endpoint answers before the kill", st == 200, (st, body))
+    before = {d["name"]: d for d in body["devices"]}
+    series_before = {q: filled(rs, *q) for q in SERIES}
+    check("every series has its readings before the kill",
+          all(len(v) >= 1 for v in series_before.values()), series_before)
     rs.stop(signal.SIGKILL)
 
     again = Roost(BIN, *args, data=rs.data).start()
     out = again.output()
     check("the restart reports the devices restored",
           "devices.roost: restored 3 device(s), 6 series" in out, out[-2000:])
-    if endpoint:
-        st, _, body = again.http("GET", "/api/rooms/sensors/devices")
-        after = {d["name"]: d for d in body["devices"]}
-        check("the devices endpoint lists the same devices after kill -9", set(after) == set(before),
-              (sorted(after), sorted(before)))
-        for name in DEVICES:
-            check("%s: the same latest values and last_seen" % name,
-                  after[name]["values"] == sent[name] and after[name]["last_seen"] == before[name]["last_seen"],
-                  (after.get(name), sent[name]))
-    else:
-        print("note: GET /api/rooms/{room}/devices is not there yet (%d): checked through the stale/back messages" % st)
+    st, _, body = again.http("GET", "/api/rooms/sensors/devices")
+    after = {d["name"]: d for d in body["devices"]}
+    check("the devices endpoint lists the same devices after kill -9", set(after) == set(before),
+          (sorted(after), sorted(before)))
+    for name in DEVICES:
+        check("%s: the same latest values and last_seen" % name,
+              after[name]["values"] == sent[name] and after[name]["last_seen"] == before[name]["last_seen"],
+              (after.get(name), sent[name]))
+    for q in SERIES:
+        got = filled(again, *q)
+        check("%s %s over %s: the same buckets after kill -9" % q, got == series_before[q], (got, series_before[q]))
     # Quiet for more than device_stale_s: each device is said to be quiet
     # exactly once in all (before the kill or after it, never both).
     quiet = wait_for(lambda: (lambda s: s if all((d, "stale") in s for d in DEVICES) else None)(system_states(again)))
