@@ -41,9 +41,10 @@ from roost_harness import free_port  # noqa: E402
 from soak_actions import DEVICE_RING, RING, Actions  # noqa: E402
 from soak_clients import BadResponse, get_request  # noqa: E402
 
+MAX_ROOMS = 256
 SETTINGS = ["--ring-msgs", str(RING), "--device-ring-msgs", str(DEVICE_RING), "--msg-rate", "100000", "--msg-burst", "100000", "--addr-rate", "100000",
             "--addr-burst", "100000", "--max-per-address", "4096", "--handshake-timeout-s", "4",
-            "--error-limit", "10000", "--max-rooms", "256"]
+            "--error-limit", "10000", "--max-rooms", str(MAX_ROOMS)]
 SANITIZER = re.compile(r"ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: UndefinedBehavior")
 
 
@@ -231,6 +232,11 @@ class Soak(Actions):
                     if r is not None and r.status != 503:
                         break
                     await asyncio.sleep(0.25)
+            if held is None and got == 404 and await self.rooms_in_use() >= MAX_ROOMS:
+                # Every room slot taken: an idle room is recycled for a new
+                # name, its history with it (the contract: docs/protocol.md).
+                self.ledger.actions["history gone with its recycled room (every slot taken)"] += 1
+                continue
             if held is None:
                 raise ConnectionError("the history of %s cannot be read (%s)" % (room, got))
             msgs = {m["seq"]: m for m in held["messages"]}
@@ -254,6 +260,17 @@ class Soak(Actions):
                     self.ledger.fail("acks on one connection out of order in %s: %r" % (room, seqs))
             self.ledger.checks["acks in order per connection and room"] += 1
         return upto
+
+    async def rooms_in_use(self):
+        """roost_rooms from /metrics (0 when it cannot be read)."""
+        c = await self.http()
+        await c.send(get_request("/metrics"))
+        r = await c.response()
+        c.close()
+        if r is None or r.status != 200:
+            return 0
+        m = re.search(rb"^roost_rooms (\d+)$", r.body, re.M)
+        return int(m.group(1)) if m else 0
 
     async def watch_history(self):
         """While the load runs: what was acked since the last look, every 3 s
