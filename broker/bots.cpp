@@ -115,14 +115,14 @@ std::int32_t CommandAccess::utc_offset_min(Broker& b, std::uint64_t ms) { return
 std::uint64_t CommandAccess::random(Broker& b) { return b.random_.next(); }
 const CoreLimits& CommandAccess::limits(Broker& b) { return b.limits_; }
 
-void CommandAccess::save(Broker& b, BotTable t, std::uint32_t index) {
+void CommandAccess::save(Broker& b, RecordTable t, std::uint32_t index) {
     if (b.journal_ == nullptr) return;
-    const void* p = t == BotTable::reminders ? static_cast<const void*>(&b.reminders_[index])
-                    : t == BotTable::watches ? static_cast<const void*>(&b.watches_[index])
-                    : t == BotTable::rooms   ? static_cast<const void*>(&b.room_bots_[index])
+    const void* p = t == RecordTable::reminders ? static_cast<const void*>(&b.reminders_[index])
+                    : t == RecordTable::watches ? static_cast<const void*>(&b.watches_[index])
+                    : t == RecordTable::rooms   ? static_cast<const void*>(&b.room_bots_[index])
                                              : static_cast<const void*>(&b.bridge_marks_[index]);
-    b.journal_->bot_saved(static_cast<std::uint32_t>(t), index,
-                          {static_cast<const char*>(p), bot_record_size(t)});
+    b.journal_->record_saved(static_cast<std::uint32_t>(t), index,
+                          {static_cast<const char*>(p), record_size(t)});
 }
 
 // Runs every bot's timed work now; keeps the sweep ticking while any has
@@ -157,22 +157,22 @@ std::uint64_t Broker::bots_reserve(const CoreLimits& l) {
            std::uint64_t{l.max_rooms} * (sizeof(RoomBots) + sizeof(BridgeMark));
 }
 
-bool Broker::restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
-    if (table >= kBotTables || !bot_record_valid(static_cast<BotTable>(table), bytes)) return false;
-    switch (static_cast<BotTable>(table)) {
-    case BotTable::reminders:
+bool Broker::restore_record(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
+    if (table >= kRecordTables || !record_valid(static_cast<RecordTable>(table), bytes)) return false;
+    switch (static_cast<RecordTable>(table)) {
+    case RecordTable::reminders:
         if (index >= reminders_.size()) return false;
         std::memcpy(&reminders_[index], bytes.data(), bytes.size());
         break;
-    case BotTable::watches:
+    case RecordTable::watches:
         if (index >= watches_.size()) return false;
         std::memcpy(&watches_[index], bytes.data(), bytes.size());
         break;
-    case BotTable::bridge:
+    case RecordTable::bridge:
         if (index >= bridge_marks_.size() || !rooms_[index].used) return false;
         std::memcpy(&bridge_marks_[index], bytes.data(), bytes.size());
         break;
-    case BotTable::rooms: {
+    case RecordTable::rooms: {
         if (index >= room_bots_.size() || !rooms_[index].used) return false;
         RoomBots rb;
         std::memcpy(&rb, bytes.data(), bytes.size());

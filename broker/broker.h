@@ -120,8 +120,9 @@ public:
                          std::string_view msg_json, bool gap_is_loss = true);
     bool restore_key(std::uint32_t ni, std::string_view display, std::string_view key);
     bool restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq);
-    // A bot record (broker/bots.h): `bytes` as Journal::bot_saved() got them.
-    bool restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes);
+    // A record of a RecordTable (broker/bots.h: the bots' and the bridge's):
+    // `bytes` as Journal::record_saved() got them.
+    bool restore_record(std::uint32_t table, std::uint32_t index, std::string_view bytes);
     // The device store's records (broker/devices.cpp), as the journal got
     // them; devices first (a series needs its device, a bucket its series).
     bool restore_device(std::uint32_t i, std::string_view bytes);

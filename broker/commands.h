@@ -64,7 +64,7 @@ struct CommandAccess {
     static std::uint64_t random(Broker& b);
     static const CoreLimits& limits(Broker& b);
     // The journal keeps the record (no-op without one).
-    static void save(Broker& b, BotTable t, std::uint32_t index);
+    static void save(Broker& b, RecordTable t, std::uint32_t index);
     // The sweep timer runs while anything is pending (see bots.h):
     // wake_sweep arms it if it is not armed; run_sweep is the timer's work.
     static void wake_sweep(Broker& b);

@@ -75,7 +75,7 @@ void cmd_hangman(Ctx& c) {
         TextOut<128> out;
         out << "Hangman stopped by " << CommandAccess::nick(c) << "; the word was " << word_of(g) << ".";
         g.active = false;
-        CommandAccess::save(c.b, BotTable::rooms, c.ri);
+        CommandAccess::save(c.b, RecordTable::rooms, c.ri);
         CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
         return;
     }
@@ -112,7 +112,7 @@ void cmd_hangman(Ctx& c) {
     for (std::size_t i = 0; i < w.size(); ++i) g.word[i] = w[i];
     copy_str(g.category, hc.name);
     g.last_ms = CommandAccess::now(c.b);
-    CommandAccess::save(c.b, BotTable::rooms, c.ri);
+    CommandAccess::save(c.b, RecordTable::rooms, c.ri);
     CommandAccess::wake_sweep(c.b);
     TextOut<512> out;
     board(g, out);
@@ -171,7 +171,7 @@ void cmd_guess(Ctx& c) {
     } else {
         out << "\n" << who << (hit ? ": yes." : ": no.");
     }
-    CommandAccess::save(c.b, BotTable::rooms, c.ri);
+    CommandAccess::save(c.b, RecordTable::rooms, c.ri);
     CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
 }
 
@@ -187,7 +187,7 @@ bool hangman_sweep(Broker& b, std::uint64_t now) {
             continue;
         }
         rb.hangman.active = false;
-        CommandAccess::save(b, BotTable::rooms, ri);
+        CommandAccess::save(b, RecordTable::rooms, ri);
         TextOut<160> out;
         out << "Hangman ended: nobody guessed for 10 minutes. The word was " << word_of(rb.hangman) << ".";
         (void)CommandAccess::bot_say(b, ri, out.view(), R"({"bot":"hangman"})");

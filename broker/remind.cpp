@@ -51,7 +51,7 @@ void cancel(Ctx& c, std::string_view arg) {
     TextOut<300> out;
     out << "Reminder " << std::uint64_t{r.number} << " cancelled: " << std::string_view(r.text, r.text_len);
     r = Reminder{};
-    CommandAccess::save(c.b, BotTable::reminders, static_cast<std::uint32_t>(v) - 1);
+    CommandAccess::save(c.b, RecordTable::reminders, static_cast<std::uint32_t>(v) - 1);
     CommandAccess::answer_private(c, out.view(), R"({"bot":"remind"})");
 }
 
@@ -125,7 +125,7 @@ void cmd_remind(Ctx& c) {
     r.due_ms = due;
     r.text_len = static_cast<std::uint16_t>(rest.size());
     for (std::size_t i = 0; i < rest.size(); ++i) r.text[i] = rest[i];
-    CommandAccess::save(c.b, BotTable::reminders, free_slot);
+    CommandAccess::save(c.b, RecordTable::reminders, free_slot);
     CommandAccess::wake_sweep(c.b);
     char at[32];
     TextOut<400> out;
@@ -157,7 +157,7 @@ bool remind_sweep(Broker& b, std::uint64_t now) {
         dm_text << "⏰ Reminder (set in #" << r.room << "): " << text;
         (void)CommandAccess::bot_dm(b, r.nick, dm_text.view(), R"({"bot":"remind"})");
         r = Reminder{};
-        CommandAccess::save(b, BotTable::reminders, i);
+        CommandAccess::save(b, RecordTable::reminders, i);
     }
     return pending;
 }

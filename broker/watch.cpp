@@ -203,7 +203,7 @@ void forget_reused(Watch& w, std::uint32_t di, std::string_view from, bool& chan
 void say_alert(Broker& b, std::uint32_t index, Watch& w, WatchDevice& e, std::string_view text, bool is_back,
                const double* value) {
     e.last_alert_ms = CommandAccess::now(b);
-    CommandAccess::save(b, BotTable::watches, index);
+    CommandAccess::save(b, RecordTable::watches, index);
     char buf[256];
     JsonWriter j(buf, sizeof buf);
     j.begin_object();
@@ -270,7 +270,7 @@ void cancel(Ctx& c, std::string_view arg) {
     out << "Watch " << std::uint64_t{ws[i].number} << " cancelled: ";
     describe(ws[i], out);
     ws[i] = Watch{};
-    CommandAccess::save(c.b, BotTable::watches, i);
+    CommandAccess::save(c.b, RecordTable::watches, i);
     CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"watch"})");
 }
 
@@ -375,7 +375,7 @@ void cmd_watch(Ctx& c) {
     w.since_ms = CommandAccess::now(c.b);
     first_entries(c.b, w, w.since_ms);
     ws[slot] = w;
-    CommandAccess::save(c.b, BotTable::watches, slot);
+    CommandAccess::save(c.b, RecordTable::watches, slot);
     CommandAccess::wake_sweep(c.b);
     TextOut<300> out;
     out << "👀 Watch " << std::uint64_t{w.number} << ": ";
@@ -401,7 +401,7 @@ void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::strin
         const bool mine_device = w.device[0] == '\0' || nick_equal(w.device, from);
         const bool relevant = w.op == WatchOp::silent || (!data_json.empty() && data_number(data_json, w.key, v));
         WatchDevice* e = mine_device && relevant ? follow(b, ri, w, from, di, first_ms, now, changed) : nullptr;
-        if (changed) CommandAccess::save(b, BotTable::watches, i);
+        if (changed) CommandAccess::save(b, RecordTable::watches, i);
         if (e == nullptr) continue;
         e->last_seen_ms = now;
         if (w.op == WatchOp::silent) {

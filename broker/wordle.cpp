@@ -89,7 +89,7 @@ void finish(Broker& b, std::uint32_t ri, RoomBots& rb, std::string_view why) {
     }
     char sc[256];
     out << "\nScores: " << scores_text(rb.wordle_scores, sc);
-    CommandAccess::save(b, BotTable::rooms, ri);
+    CommandAccess::save(b, RecordTable::rooms, ri);
     (void)CommandAccess::bot_say(b, ri, out.view(), R"({"bot":"wordle","over":true})");
 }
 
@@ -111,7 +111,7 @@ void start(Ctx& c, RoomBots& rb, bool daily) {
     g.daily = daily;
     for (int i = 0; i < 5; ++i) g.answer[i] = w[static_cast<std::size_t>(i)];
     g.started_ms = g.last_ms = now;
-    CommandAccess::save(c.b, BotTable::rooms, c.ri);
+    CommandAccess::save(c.b, RecordTable::rooms, c.ri);
     CommandAccess::wake_sweep(c.b);
     CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName,
                           daily ? "Today's Wordle is on: guess the five-letter word with /w WORD (6 tries each)."
@@ -233,7 +233,7 @@ void cmd_w(Ctx& c) {
     TextOut<160> data;
     data << R"({"bot":"wordle","nick":")" << who << R"(","tiles":")" << tiles << R"(","row":)" << std::uint64_t{p->rows}
          << "}";
-    CommandAccess::save(c.b, BotTable::rooms, c.ri);
+    CommandAccess::save(c.b, RecordTable::rooms, c.ri);
     CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), data.view());
     if (g.finished == g.players) {
         finish(c.b, c.ri, rb, "everyone is done");
