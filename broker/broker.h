@@ -240,7 +240,7 @@ public:
     const Stats& stats() const { return stats_; }
 
 private:
-    friend struct CommandAccess;
+    friend struct BrokerForCommands;
     // broker.cpp: hello and the per-command handlers
     void handle(std::uint32_t si, const Command& c);
     void on_hello(std::uint32_t si, const Command& c);

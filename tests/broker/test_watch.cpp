@@ -322,7 +322,7 @@ void a_forgotten_device_starts_over(void**) {
     t.clock.advance(11 * 60 * 1000);
     assert_string_equal(t.post("shed", R"({"temp":20})").c_str(), "");
     std::uint32_t n = 0;
-    const roost::Watch* ws = roost::CommandAccess::watches(*t.broker, n);
+    const roost::Watch* ws = roost::BrokerForCommands::watches(*t.broker, n);
     for (const roost::WatchDevice& e : ws[0].devices) {
         if (e.used) assert_string_equal(e.name, "shed");
     }
@@ -367,7 +367,7 @@ void malformed_commands_change_nothing(void**) {
     }
     assert_int_equal(t.journal.watch_saves, saves);
     std::uint32_t n = 0;
-    const roost::Watch* ws = roost::CommandAccess::watches(*t.broker, n);
+    const roost::Watch* ws = roost::BrokerForCommands::watches(*t.broker, n);
     for (std::uint32_t i = 0; i < n; ++i) assert_false(ws[i].used);
     ASSERT_HAS(t.say("/watch list"), "No watches.");
     // The device name at its limit and the words' forms that are fine.
