@@ -230,7 +230,9 @@ public:
 
     // Counters for /metrics.
     struct Stats {
-        std::uint64_t messages_in = 0, deliveries = 0, frames_out = 0, batches = 0, bytes_out = 0;
+        // frames_in: every frame taken from an open session, valid or not
+        // (/metrics keeps its first name, roost_messages_in_total).
+        std::uint64_t frames_in = 0, deliveries = 0, frames_out = 0, batches = 0, bytes_out = 0;
         std::uint64_t culled_slow = 0, closed_abuse = 0, rate_limited = 0, client_errors = 0;
         std::uint64_t rooms_recycled = 0, typing_dropped = 0, reads_dropped = 0;
         std::uint64_t disk_full = 0; // requests refused because the journal could not write
