@@ -1,4 +1,4 @@
-// bot_record_valid(): the booleans are checked on the raw bytes (reading a
+// record_valid(): the booleans are checked on the raw bytes (reading a
 // bool that holds 2 is undefined), the rest on a copy of the record.
 #include "broker/bot_records.h"
 
@@ -151,13 +151,13 @@ bool bridge_mark_valid(std::string_view bytes) {
 
 } // namespace
 
-bool bot_record_valid(BotTable t, std::string_view bytes) {
-    if (bytes.size() != bot_record_size(t)) return false;
+bool record_valid(RecordTable t, std::string_view bytes) {
+    if (bytes.size() != record_size(t)) return false;
     switch (t) {
-    case BotTable::reminders: return reminder_valid(bytes);
-    case BotTable::watches: return watch_valid(bytes);
-    case BotTable::rooms: return room_bots_valid(bytes);
-    case BotTable::bridge: return bridge_mark_valid(bytes);
+    case RecordTable::reminders: return reminder_valid(bytes);
+    case RecordTable::watches: return watch_valid(bytes);
+    case RecordTable::rooms: return room_bots_valid(bytes);
+    case RecordTable::bridge: return bridge_mark_valid(bytes);
     }
     return false;
 }

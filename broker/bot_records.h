@@ -13,8 +13,8 @@
 
 namespace roost {
 
-// True when `bytes` (bot_record_size(t) of them) is a record of table `t`
+// True when `bytes` (record_size(t) of them) is a record of table `t`
 // the bots may use as it is.
-[[nodiscard]] bool bot_record_valid(BotTable t, std::string_view bytes);
+[[nodiscard]] bool record_valid(RecordTable t, std::string_view bytes);
 
 } // namespace roost

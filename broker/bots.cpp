@@ -18,12 +18,12 @@ constexpr std::uint32_t kSweepKind = Broker::kTimerKinds - 1;
 constexpr std::uint64_t kSweepMs = 1000;
 
 void sweep(Broker& b, std::uint64_t) {
-    CommandAccess::run_sweep(b);
+    BrokerForCommands::run_sweep(b);
 }
 
 } // namespace
 
-void CommandAccess::answer(Ctx& c, MsgKind kind, std::string_view from, std::string_view text, std::string_view data) {
+void BrokerForCommands::answer(Ctx& c, MsgKind kind, std::string_view from, std::string_view text, std::string_view data) {
     PostResult r;
     Broker& b = c.b;
     const Errc e = b.store(c.ri, from, kind, text, data, kind == MsgKind::bot ? std::string_view() : c.cid, r);
@@ -36,7 +36,7 @@ void CommandAccess::answer(Ctx& c, MsgKind kind, std::string_view from, std::str
     b.reply(c.si, {b.encode_.data(), w.size()});
 }
 
-void CommandAccess::answer_private(Ctx& c, std::string_view text, std::string_view data) {
+void BrokerForCommands::answer_private(Ctx& c, std::string_view text, std::string_view data) {
     Broker& b = c.b;
     std::uint32_t ri = kNone;
     const Errc e = bot_dm(b, nick(c), text, data, &ri);
@@ -50,18 +50,18 @@ void CommandAccess::answer_private(Ctx& c, std::string_view text, std::string_vi
     b.reply(c.si, {b.encode_.data(), w.size()});
 }
 
-void CommandAccess::error(Ctx& c, Errc e, std::string_view message) {
+void BrokerForCommands::error(Ctx& c, Errc e, std::string_view message) {
     c.b.client_error(c.si, e, message, c.cid.empty() ? std::string_view("say") : c.cid);
 }
 
-std::string_view CommandAccess::nick(Ctx& c) { return c.b.nicks_[c.b.sessions_[c.si].nick].display.view(); }
+std::string_view BrokerForCommands::nick(Ctx& c) { return c.b.nicks_[c.b.sessions_[c.si].nick].display.view(); }
 
-Errc CommandAccess::bot_say(Broker& b, std::uint32_t ri, std::string_view text, std::string_view data) {
+Errc BrokerForCommands::bot_say(Broker& b, std::uint32_t ri, std::string_view text, std::string_view data) {
     PostResult r;
     return b.store(ri, CommandRouter::kBotName, MsgKind::bot, text, data, {}, r);
 }
 
-Errc CommandAccess::bot_dm(Broker& b, std::string_view nick, std::string_view text, std::string_view data,
+Errc BrokerForCommands::bot_dm(Broker& b, std::string_view nick, std::string_view text, std::string_view data,
                            std::uint32_t* room_out) {
     char name_buf[kAnyRoomNameMax + 1];
     const std::string_view room = dm_room_name(nick, CommandRouter::kBotName, name_buf, sizeof name_buf);
@@ -83,17 +83,17 @@ Errc CommandAccess::bot_dm(Broker& b, std::string_view nick, std::string_view te
     return bot_say(b, ri, text, data);
 }
 
-Reminder* CommandAccess::reminders(Broker& b, std::uint32_t& count) {
+Reminder* BrokerForCommands::reminders(Broker& b, std::uint32_t& count) {
     count = static_cast<std::uint32_t>(b.reminders_.size());
     return &b.reminders_[0];
 }
 
-Watch* CommandAccess::watches(Broker& b, std::uint32_t& count) {
+Watch* BrokerForCommands::watches(Broker& b, std::uint32_t& count) {
     count = static_cast<std::uint32_t>(b.watches_.size());
     return &b.watches_[0];
 }
 
-RoomBots& CommandAccess::room_bots(Broker& b, std::uint32_t ri) {
+RoomBots& BrokerForCommands::room_bots(Broker& b, std::uint32_t ri) {
     RoomBots& rb = b.room_bots_[ri];
     if (std::strcmp(rb.room, b.rooms_[ri].name.buf) != 0) { // first use, or a recycled slot
         rb = RoomBots{};
@@ -102,32 +102,32 @@ RoomBots& CommandAccess::room_bots(Broker& b, std::uint32_t ri) {
     return rb;
 }
 
-RoomBots* CommandAccess::games_of(Broker& b, std::uint32_t ri) {
+RoomBots* BrokerForCommands::games_of(Broker& b, std::uint32_t ri) {
     if (ri >= b.rooms_.size() || !b.rooms_[ri].used) return nullptr;
     RoomBots& rb = b.room_bots_[ri];
     return std::strcmp(rb.room, b.rooms_[ri].name.buf) == 0 ? &rb : nullptr;
 }
 
-std::uint32_t CommandAccess::room_slot(Broker& b, std::string_view lower_name) { return b.room_index(lower_name); }
-std::string_view CommandAccess::room_name(Broker& b, std::uint32_t ri) { return b.rooms_[ri].name.view(); }
-std::uint64_t CommandAccess::now(Broker& b) { return b.clock_.now_ms(); }
-std::int32_t CommandAccess::utc_offset_min(Broker& b, std::uint64_t ms) { return b.clock_.utc_offset_min(ms); }
-std::uint64_t CommandAccess::random(Broker& b) { return b.random_.next(); }
-const CoreLimits& CommandAccess::limits(Broker& b) { return b.limits_; }
+std::uint32_t BrokerForCommands::room_slot(Broker& b, std::string_view lower_name) { return b.room_index(lower_name); }
+std::string_view BrokerForCommands::room_name(Broker& b, std::uint32_t ri) { return b.rooms_[ri].name.view(); }
+std::uint64_t BrokerForCommands::now(Broker& b) { return b.clock_.now_ms(); }
+std::int32_t BrokerForCommands::utc_offset_min(Broker& b, std::uint64_t ms) { return b.clock_.utc_offset_min(ms); }
+std::uint64_t BrokerForCommands::random(Broker& b) { return b.random_.next(); }
+const CoreLimits& BrokerForCommands::limits(Broker& b) { return b.limits_; }
 
-void CommandAccess::save(Broker& b, BotTable t, std::uint32_t index) {
+void BrokerForCommands::save(Broker& b, RecordTable t, std::uint32_t index) {
     if (b.journal_ == nullptr) return;
-    const void* p = t == BotTable::reminders ? static_cast<const void*>(&b.reminders_[index])
-                    : t == BotTable::watches ? static_cast<const void*>(&b.watches_[index])
-                    : t == BotTable::rooms   ? static_cast<const void*>(&b.room_bots_[index])
+    const void* p = t == RecordTable::reminders ? static_cast<const void*>(&b.reminders_[index])
+                    : t == RecordTable::watches ? static_cast<const void*>(&b.watches_[index])
+                    : t == RecordTable::rooms   ? static_cast<const void*>(&b.room_bots_[index])
                                              : static_cast<const void*>(&b.bridge_marks_[index]);
-    b.journal_->bot_saved(static_cast<std::uint32_t>(t), index,
-                          {static_cast<const char*>(p), bot_record_size(t)});
+    b.journal_->record_saved(static_cast<std::uint32_t>(t), index,
+                          {static_cast<const char*>(p), record_size(t)});
 }
 
 // Runs every bot's timed work now; keeps the sweep ticking while any has
 // something pending.
-void CommandAccess::run_sweep(Broker& b) {
+void BrokerForCommands::run_sweep(Broker& b) {
     b.sweep_timer_ = 0; // this one has fired
     const std::uint64_t now = b.clock_.now_ms();
     bool pending = remind_sweep(b, now);
@@ -138,7 +138,7 @@ void CommandAccess::run_sweep(Broker& b) {
     if (pending) wake_sweep(b);
 }
 
-void CommandAccess::wake_sweep(Broker& b) {
+void BrokerForCommands::wake_sweep(Broker& b) {
     if (b.sweep_timer_ == 0) {
         b.sweep_timer_ = b.add_timer(kSweepMs, kSweepKind, 0);
     }
@@ -157,22 +157,22 @@ std::uint64_t Broker::bots_reserve(const CoreLimits& l) {
            std::uint64_t{l.max_rooms} * (sizeof(RoomBots) + sizeof(BridgeMark));
 }
 
-bool Broker::restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
-    if (table >= kBotTables || !bot_record_valid(static_cast<BotTable>(table), bytes)) return false;
-    switch (static_cast<BotTable>(table)) {
-    case BotTable::reminders:
+bool Broker::restore_record(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
+    if (table >= kRecordTables || !record_valid(static_cast<RecordTable>(table), bytes)) return false;
+    switch (static_cast<RecordTable>(table)) {
+    case RecordTable::reminders:
         if (index >= reminders_.size()) return false;
         std::memcpy(&reminders_[index], bytes.data(), bytes.size());
         break;
-    case BotTable::watches:
+    case RecordTable::watches:
         if (index >= watches_.size()) return false;
         std::memcpy(&watches_[index], bytes.data(), bytes.size());
         break;
-    case BotTable::bridge:
+    case RecordTable::bridge:
         if (index >= bridge_marks_.size() || !rooms_[index].used) return false;
         std::memcpy(&bridge_marks_[index], bytes.data(), bytes.size());
         break;
-    case BotTable::rooms: {
+    case RecordTable::rooms: {
         if (index >= room_bots_.size() || !rooms_[index].used) return false;
         RoomBots rb;
         std::memcpy(&rb, bytes.data(), bytes.size());
@@ -184,6 +184,6 @@ bool Broker::restore_bot(std::uint32_t table, std::uint32_t index, std::string_v
     return true;
 }
 
-void Broker::start_bots() { CommandAccess::wake_sweep(*this); }
+void Broker::start_bots() { BrokerForCommands::wake_sweep(*this); }
 
 } // namespace roost

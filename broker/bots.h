@@ -2,7 +2,7 @@
 // state is fixed tables reserved with the broker (CoreLimits: max_reminders,
 // max_watches, and one RoomBots per room slot); nothing allocates after
 // start-up. Every record is plain bytes (trivially copyable, no pointers), so
-// the journal keeps it as it is (Journal::bot_saved) and restore puts it back.
+// the journal keeps it as it is (Journal::record_saved) and restore puts it back.
 //
 // Time: one sweep timer a second while anything is pending (a reminder, a
 // game, a silent watch) fires reminders, ends idle games and raises silent
@@ -206,13 +206,16 @@ struct DeviceWatch {
 using DeviceWatchFn = void (*)(void* ctx, const DeviceWatch& w);
 void device_watches(Broker& b, std::string_view room, std::string_view device, DeviceWatchFn fn, void* ctx);
 
-// The journal's record tables (the bots' and the bridge's).
-enum class BotTable : std::uint32_t { reminders = 0, watches = 1, rooms = 2, bridge = 3 };
-constexpr std::uint32_t kBotTables = 4;
-constexpr std::size_t bot_record_size(BotTable t) {
-    return t == BotTable::reminders ? sizeof(Reminder)
-           : t == BotTable::watches ? sizeof(Watch)
-           : t == BotTable::rooms   ? sizeof(RoomBots)
+// The tables of fixed records the journal keeps in state.roost: the bots'
+// (reminders, watches, each room's games and scores) and the MQTT bridge's
+// per-room publish cursors (BridgeMark). Numbered as stored; the order is
+// the file's.
+enum class RecordTable : std::uint32_t { reminders = 0, watches = 1, rooms = 2, bridge = 3 };
+constexpr std::uint32_t kRecordTables = 4;
+constexpr std::size_t record_size(RecordTable t) {
+    return t == RecordTable::reminders ? sizeof(Reminder)
+           : t == RecordTable::watches ? sizeof(Watch)
+           : t == RecordTable::rooms   ? sizeof(RoomBots)
                                     : sizeof(BridgeMark);
 }
 

@@ -104,7 +104,7 @@ void Broker::bridge_mark(std::uint32_t ri, std::uint64_t next) {
     std::memcpy(m.room, rooms_[ri].name.buf, rooms_[ri].name.len);
     std::memcpy(m.epoch, rooms_[ri].epoch, kEpochLen);
     m.next = next;
-    CommandAccess::save(*this, BotTable::bridge, ri);
+    BrokerForCommands::save(*this, RecordTable::bridge, ri);
 }
 
 Errc Broker::bridge_receive(std::string_view room, const BridgedMsg& m, bool& duplicate) {

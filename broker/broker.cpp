@@ -164,7 +164,7 @@ void Broker::on_frame(SessionId id, const char* data, std::size_t len) {
     if (s.state == SessionState::free || s.state == SessionState::closing) {
         return; // frames after a close decision are ignored
     }
-    ++stats_.messages_in;
+    ++stats_.frames_in;
     Command c;
     DecodeError err;
     const Errc e = decoder_.decode(data, len, c, err);

@@ -120,8 +120,9 @@ public:
                          std::string_view msg_json, bool gap_is_loss = true);
     bool restore_key(std::uint32_t ni, std::string_view display, std::string_view key);
     bool restore_read(std::uint32_t ri, std::uint32_t mark, std::string_view nick, std::uint64_t seq);
-    // A bot record (broker/bots.h): `bytes` as Journal::bot_saved() got them.
-    bool restore_bot(std::uint32_t table, std::uint32_t index, std::string_view bytes);
+    // A record of a RecordTable (broker/bots.h: the bots' and the bridge's):
+    // `bytes` as Journal::record_saved() got them.
+    bool restore_record(std::uint32_t table, std::uint32_t index, std::string_view bytes);
     // The device store's records (broker/devices.cpp), as the journal got
     // them; devices first (a series needs its device, a bucket its series).
     bool restore_device(std::uint32_t i, std::string_view bytes);
@@ -229,7 +230,9 @@ public:
 
     // Counters for /metrics.
     struct Stats {
-        std::uint64_t messages_in = 0, deliveries = 0, frames_out = 0, batches = 0, bytes_out = 0;
+        // frames_in: every frame taken from an open session, valid or not
+        // (/metrics keeps its first name, roost_messages_in_total).
+        std::uint64_t frames_in = 0, deliveries = 0, frames_out = 0, batches = 0, bytes_out = 0;
         std::uint64_t culled_slow = 0, closed_abuse = 0, rate_limited = 0, client_errors = 0;
         std::uint64_t rooms_recycled = 0, typing_dropped = 0, reads_dropped = 0;
         std::uint64_t disk_full = 0; // requests refused because the journal could not write
@@ -239,7 +242,7 @@ public:
     const Stats& stats() const { return stats_; }
 
 private:
-    friend struct CommandAccess;
+    friend struct BrokerForCommands;
     // broker.cpp: hello and the per-command handlers
     void handle(std::uint32_t si, const Command& c);
     void on_hello(std::uint32_t si, const Command& c);

@@ -54,18 +54,18 @@ void cmd_help(Ctx& c) {
         buf[n++] = '\n';
         for (char ch : spec.usage) buf[n++] = ch;
     }
-    CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, {buf, n});
+    BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, {buf, n});
 }
 
 void cmd_me(Ctx& c) {
     if (c.args.empty()) {
-        CommandAccess::error(c, Errc::bad_request, "usage: /me ACTION");
+        BrokerForCommands::error(c, Errc::bad_request, "usage: /me ACTION");
         return;
     }
     char buf[4096 + 64];
-    const std::string_view who = CommandAccess::nick(c);
+    const std::string_view who = BrokerForCommands::nick(c);
     if (c.args.size() + who.size() + 3 > sizeof buf) {
-        CommandAccess::error(c, Errc::text_too_long, "the action is too long");
+        BrokerForCommands::error(c, Errc::text_too_long, "the action is too long");
         return;
     }
     std::size_t n = 0;
@@ -75,23 +75,23 @@ void cmd_me(Ctx& c) {
     buf[n++] = ' ';
     for (char ch : c.args) buf[n++] = ch;
     if (n > c.b.limits().max_text) {
-        CommandAccess::error(c, Errc::text_too_long, "the action is too long");
+        BrokerForCommands::error(c, Errc::text_too_long, "the action is too long");
         return;
     }
-    CommandAccess::answer(c, MsgKind::chat, who, {buf, n});
+    BrokerForCommands::answer(c, MsgKind::chat, who, {buf, n});
 }
 
 void cmd_nick(Ctx& c) {
     if (!nick_valid(c.args)) {
-        CommandAccess::error(c, Errc::bad_request, "usage: /nick NEWNAME (1-24 of A-Z a-z 0-9 _ - .)");
+        BrokerForCommands::error(c, Errc::bad_request, "usage: /nick NEWNAME (1-24 of A-Z a-z 0-9 _ - .)");
         return;
     }
-    CommandAccess::rename(c, c.args);
+    BrokerForCommands::rename(c, c.args);
 }
 
 } // namespace
 
-void CommandAccess::rename(Ctx& c, std::string_view to) {
+void BrokerForCommands::rename(Ctx& c, std::string_view to) {
     Broker& b = c.b;
     Session& s = b.sessions_[c.si];
     const std::uint32_t old = s.nick;
@@ -161,7 +161,7 @@ void CommandRouter::run(Broker& b, std::uint32_t si, std::uint32_t ri, std::stri
             return;
         }
     }
-    CommandAccess::error(c, Errc::bad_request, "unknown command; try /help");
+    BrokerForCommands::error(c, Errc::bad_request, "unknown command; try /help");
 }
 
 } // namespace roost

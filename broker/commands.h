@@ -27,9 +27,10 @@ struct Ctx {
     std::string_view cid;
 };
 
-// The command handlers' (and bots') access to the broker's tables: the one
-// friend of Broker that commands and bots go through.
-struct CommandAccess {
+// The Broker as the command handlers and bots see it (and the few Broker
+// members that save a record or wake the sweep): the one friend of Broker
+// they go through, so what they may touch is listed here and nowhere else.
+struct BrokerForCommands {
     // A public answer: a bot message in the command's room, and the say's
     // ack (with its cid) for it.
     static void answer(Ctx& c, MsgKind kind, std::string_view from, std::string_view text, std::string_view data = {});
@@ -64,7 +65,7 @@ struct CommandAccess {
     static std::uint64_t random(Broker& b);
     static const CoreLimits& limits(Broker& b);
     // The journal keeps the record (no-op without one).
-    static void save(Broker& b, BotTable t, std::uint32_t index);
+    static void save(Broker& b, RecordTable t, std::uint32_t index);
     // The sweep timer runs while anything is pending (see bots.h):
     // wake_sweep arms it if it is not armed; run_sweep is the timer's work.
     static void wake_sweep(Broker& b);

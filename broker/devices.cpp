@@ -47,7 +47,7 @@ std::uint64_t get64(const char* p) {
 
 // "14:02" in the broker's time zone.
 void clock_text(Broker& b, std::uint64_t ms, char out[6]) {
-    const std::int64_t local = static_cast<std::int64_t>(ms / 1000) + std::int64_t{CommandAccess::utc_offset_min(b, ms)} * 60;
+    const std::int64_t local = static_cast<std::int64_t>(ms / 1000) + std::int64_t{BrokerForCommands::utc_offset_min(b, ms)} * 60;
     const std::int64_t day = ((local % 86400) + 86400) % 86400;
     out[0] = static_cast<char>('0' + day / 36000);
     out[1] = static_cast<char>('0' + day / 3600 % 10);
@@ -106,7 +106,7 @@ void Broker::took_reading(std::uint32_t ri, std::string_view from, std::uint64_t
         PostResult r;
         (void)store(ri, CommandRouter::kBotName, MsgKind::system, text.view(), {data, w.size()}, {}, r);
     }
-    CommandAccess::wake_sweep(*this); // the new interval may make it go stale
+    BrokerForCommands::wake_sweep(*this); // the new interval may make it go stale
 }
 
 void Broker::save_device(std::uint32_t i) {

@@ -58,36 +58,36 @@ std::string_view word_of(const HangmanGame& g) { return {g.word, g.len}; }
 void cmd_hangman(Ctx& c) {
     std::string_view rest = c.args;
     const std::string_view verb = next_word(rest);
-    RoomBots& rb = CommandAccess::room_bots(c.b, c.ri);
+    RoomBots& rb = BrokerForCommands::room_bots(c.b, c.ri);
     HangmanGame& g = rb.hangman;
     if (verb == "scores" && rest.empty()) {
         TextOut<512> out;
         char sc[256];
-        out << "Hangman scores in #" << CommandAccess::room_name(c.b, c.ri) << ": " << scores_text(rb.hangman_scores, sc);
-        CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
+        out << "Hangman scores in #" << BrokerForCommands::room_name(c.b, c.ri) << ": " << scores_text(rb.hangman_scores, sc);
+        BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
         return;
     }
     if (verb == "stop" && rest.empty()) {
         if (!g.active) {
-            CommandAccess::error(c, Errc::bad_request, "no Hangman game is on here (/hangman start)");
+            BrokerForCommands::error(c, Errc::bad_request, "no Hangman game is on here (/hangman start)");
             return;
         }
         TextOut<128> out;
-        out << "Hangman stopped by " << CommandAccess::nick(c) << "; the word was " << word_of(g) << ".";
+        out << "Hangman stopped by " << BrokerForCommands::nick(c) << "; the word was " << word_of(g) << ".";
         g.active = false;
-        CommandAccess::save(c.b, BotTable::rooms, c.ri);
-        CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
+        BrokerForCommands::save(c.b, RecordTable::rooms, c.ri);
+        BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
         return;
     }
     if (verb != "start") {
         TextOut<256> out;
         out << "usage: /hangman start [CATEGORY] | /hangman stop | /hangman scores; categories:";
         for (std::uint32_t i = 0; i < kHangmanCategoryCount; ++i) out << " " << kHangmanCategories[i].name;
-        CommandAccess::error(c, Errc::bad_request, out.view());
+        BrokerForCommands::error(c, Errc::bad_request, out.view());
         return;
     }
     if (g.active) {
-        CommandAccess::error(c, Errc::bad_request, "a Hangman game is on here: /guess a letter, or /hangman stop");
+        BrokerForCommands::error(c, Errc::bad_request, "a Hangman game is on here: /guess a letter, or /hangman stop");
         return;
     }
     const std::string_view want = next_word(rest);
@@ -99,10 +99,10 @@ void cmd_hangman(Ctx& c) {
         TextOut<256> out;
         out << "no such category; pick one of:";
         for (std::uint32_t i = 0; i < kHangmanCategoryCount; ++i) out << " " << kHangmanCategories[i].name;
-        CommandAccess::error(c, Errc::bad_request, out.view());
+        BrokerForCommands::error(c, Errc::bad_request, out.view());
         return;
     }
-    const std::uint64_t rnd = CommandAccess::random(c.b);
+    const std::uint64_t rnd = BrokerForCommands::random(c.b);
     if (cat == kNone) cat = static_cast<std::uint32_t>(rnd % kHangmanCategoryCount);
     const HangmanCategory& hc = kHangmanCategories[cat];
     const std::string_view w = hc.words[(rnd >> 8) % hc.count];
@@ -111,20 +111,20 @@ void cmd_hangman(Ctx& c) {
     g.len = static_cast<std::uint8_t>(w.size());
     for (std::size_t i = 0; i < w.size(); ++i) g.word[i] = w[i];
     copy_str(g.category, hc.name);
-    g.last_ms = CommandAccess::now(c.b);
-    CommandAccess::save(c.b, BotTable::rooms, c.ri);
-    CommandAccess::wake_sweep(c.b);
+    g.last_ms = BrokerForCommands::now(c.b);
+    BrokerForCommands::save(c.b, RecordTable::rooms, c.ri);
+    BrokerForCommands::wake_sweep(c.b);
     TextOut<512> out;
     board(g, out);
     out << "\nGuess with /guess LETTER or /guess WORD.";
-    CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
+    BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
 }
 
 void cmd_guess(Ctx& c) {
-    RoomBots& rb = CommandAccess::room_bots(c.b, c.ri);
+    RoomBots& rb = BrokerForCommands::room_bots(c.b, c.ri);
     HangmanGame& g = rb.hangman;
     if (!g.active) {
-        CommandAccess::error(c, Errc::bad_request, "no Hangman game is on here (/hangman start)");
+        BrokerForCommands::error(c, Errc::bad_request, "no Hangman game is on here (/hangman start)");
         return;
     }
     char w[16];
@@ -132,20 +132,20 @@ void cmd_guess(Ctx& c) {
     for (char ch : c.args) {
         const char lo = ch >= 'A' && ch <= 'Z' ? static_cast<char>(ch - 'A' + 'a') : ch;
         if (lo < 'a' || lo > 'z' || n >= sizeof w) {
-            CommandAccess::error(c, Errc::bad_request, "usage: /guess LETTER or /guess WORD (letters a-z)");
+            BrokerForCommands::error(c, Errc::bad_request, "usage: /guess LETTER or /guess WORD (letters a-z)");
             return;
         }
         w[n++] = lo;
     }
     if (n == 0) {
-        CommandAccess::error(c, Errc::bad_request, "usage: /guess LETTER or /guess WORD (letters a-z)");
+        BrokerForCommands::error(c, Errc::bad_request, "usage: /guess LETTER or /guess WORD (letters a-z)");
         return;
     }
-    const std::string_view who = CommandAccess::nick(c);
+    const std::string_view who = BrokerForCommands::nick(c);
     bool hit = false;
     if (n == 1) {
         if (guessed(g, w[0])) {
-            CommandAccess::error(c, Errc::bad_request, "that letter was guessed already");
+            BrokerForCommands::error(c, Errc::bad_request, "that letter was guessed already");
             return;
         }
         g.guessed |= 1u << (w[0] - 'a');
@@ -157,7 +157,7 @@ void cmd_guess(Ctx& c) {
         }
     }
     if (!hit) ++g.wrong;
-    g.last_ms = CommandAccess::now(c.b);
+    g.last_ms = BrokerForCommands::now(c.b);
     TextOut<768> out;
     board(g, out);
     if (solved(g)) {
@@ -171,15 +171,15 @@ void cmd_guess(Ctx& c) {
     } else {
         out << "\n" << who << (hit ? ": yes." : ": no.");
     }
-    CommandAccess::save(c.b, BotTable::rooms, c.ri);
-    CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
+    BrokerForCommands::save(c.b, RecordTable::rooms, c.ri);
+    BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"hangman"})");
 }
 
 bool hangman_sweep(Broker& b, std::uint64_t now) {
     bool pending = false;
-    const std::uint32_t rooms = CommandAccess::limits(b).max_rooms;
+    const std::uint32_t rooms = BrokerForCommands::limits(b).max_rooms;
     for (std::uint32_t ri = 0; ri < rooms; ++ri) {
-        RoomBots* games = CommandAccess::games_of(b, ri);
+        RoomBots* games = BrokerForCommands::games_of(b, ri);
         if (games == nullptr || !games->hangman.active) continue;
         RoomBots& rb = *games;
         if (now - rb.hangman.last_ms < kHangmanIdleMs) {
@@ -187,10 +187,10 @@ bool hangman_sweep(Broker& b, std::uint64_t now) {
             continue;
         }
         rb.hangman.active = false;
-        CommandAccess::save(b, BotTable::rooms, ri);
+        BrokerForCommands::save(b, RecordTable::rooms, ri);
         TextOut<160> out;
         out << "Hangman ended: nobody guessed for 10 minutes. The word was " << word_of(rb.hangman) << ".";
-        (void)CommandAccess::bot_say(b, ri, out.view(), R"({"bot":"hangman"})");
+        (void)BrokerForCommands::bot_say(b, ri, out.view(), R"({"bot":"hangman"})");
     }
     return pending;
 }

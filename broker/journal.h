@@ -36,9 +36,10 @@ public:
     virtual void key_set(std::uint32_t nick, std::string_view display, std::string_view key) = 0;
     // Read mark `mark` of room slot `room`: `nick` has read up to `seq`.
     virtual void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) = 0;
-    // Bot record `index` of table `table` (broker/bots.h: BotTable) is now
-    // `bytes` (bot_record_size of that table).
-    virtual void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) = 0;
+    // Record `index` of table `table` (broker/bots.h: RecordTable, the bots'
+    // records and the bridge's cursors) is now `bytes` (record_size of that
+    // table).
+    virtual void record_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) = 0;
     // The device store (broker/devices.cpp): device record `index`
     // (Broker::device_record_size bytes; all zero: the slot was cleared),
     // series `s`'s record (16 bytes: device, key, the device's first_ms) and

@@ -96,7 +96,7 @@ std::uint32_t Broker::create_room(std::string_view lower_name, Errc& err) {
     rooms_[pick].last_active_ms = clock_.now_ms();
     if (std::memcmp(&room_bots_[pick], &kNoRoomBots, sizeof kNoRoomBots) != 0) {
         room_bots_[pick] = RoomBots{}; // a new history: no game, no scores
-        CommandAccess::save(*this, BotTable::rooms, pick);
+        BrokerForCommands::save(*this, RecordTable::rooms, pick);
     }
     return pick;
 }

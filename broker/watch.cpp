@@ -29,7 +29,7 @@
 
 namespace roost {
 
-const DeviceStore& CommandAccess::device_store(Broker& b) { return b.devices_; }
+const DeviceStore& BrokerForCommands::device_store(Broker& b) { return b.devices_; }
 
 namespace {
 
@@ -108,7 +108,7 @@ bool mine(const Watch& w, std::string_view nick) {
 // The store's record of the device `e` follows, while it still is that
 // device (same slot, room, name and first reading); null once forgotten.
 const Device* store_device(Broker& b, std::uint32_t ri, const WatchDevice& e) {
-    const DeviceStore& s = CommandAccess::device_store(b);
+    const DeviceStore& s = BrokerForCommands::device_store(b);
     if (ri == kNone || e.device >= s.capacity()) return nullptr;
     const Device& d = s.device(e.device);
     const bool same = d.used && d.room == ri && d.first_ms == e.first_ms &&
@@ -202,8 +202,8 @@ void forget_reused(Watch& w, std::uint32_t di, std::string_view from, bool& chan
 // Says one device's alert (or its end) in the watch's alert room.
 void say_alert(Broker& b, std::uint32_t index, Watch& w, WatchDevice& e, std::string_view text, bool is_back,
                const double* value) {
-    e.last_alert_ms = CommandAccess::now(b);
-    CommandAccess::save(b, BotTable::watches, index);
+    e.last_alert_ms = BrokerForCommands::now(b);
+    BrokerForCommands::save(b, RecordTable::watches, index);
     char buf[256];
     JsonWriter j(buf, sizeof buf);
     j.begin_object();
@@ -223,13 +223,13 @@ void say_alert(Broker& b, std::uint32_t index, Watch& w, WatchDevice& e, std::st
     j.key("state");
     j.string(is_back ? "back" : "alert");
     j.end_object();
-    const std::uint32_t ri = CommandAccess::room_slot(b, w.alert_room);
-    if (ri != kNone && j.ok()) (void)CommandAccess::bot_say(b, ri, text, j.view());
+    const std::uint32_t ri = BrokerForCommands::room_slot(b, w.alert_room);
+    if (ri != kNone && j.ok()) (void)BrokerForCommands::bot_say(b, ri, text, j.view());
 }
 
 void list(Ctx& c) {
     std::uint32_t n = 0;
-    Watch* ws = CommandAccess::watches(c.b, n);
+    Watch* ws = BrokerForCommands::watches(c.b, n);
     TextOut<2048> out;
     std::uint32_t found = 0;
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -238,7 +238,7 @@ void list(Ctx& c) {
         out << (found++ == 0 ? "Watches:" : "") << "\n" << std::uint64_t{w.number} << ". ";
         describe(w, out);
         out << " by " << w.nick << ", alerts in #" << w.alert_room;
-        const std::uint32_t ri = CommandAccess::room_slot(c.b, w.room);
+        const std::uint32_t ri = BrokerForCommands::room_slot(c.b, w.room);
         std::uint32_t alerting = 0, followed = 0;
         for (const WatchDevice& e : w.devices) {
             followed += e.used ? 1 : 0;
@@ -250,28 +250,28 @@ void list(Ctx& c) {
         }
     }
     if (found == 0) out << "No watches. " << kUsage;
-    CommandAccess::answer_private(c, out.view(), R"({"bot":"watch"})");
+    BrokerForCommands::answer_private(c, out.view(), R"({"bot":"watch"})");
 }
 
 void cancel(Ctx& c, std::string_view arg) {
     double v = 0;
     std::uint32_t n = 0;
-    Watch* ws = CommandAccess::watches(c.b, n);
+    Watch* ws = BrokerForCommands::watches(c.b, n);
     if (!parse_number(arg, v) || v < 1 || v > n || v != std::floor(v) || !ws[static_cast<std::uint32_t>(v) - 1].used) {
-        CommandAccess::error(c, Errc::bad_request, "usage: /watch cancel N (N from /watch list)");
+        BrokerForCommands::error(c, Errc::bad_request, "usage: /watch cancel N (N from /watch list)");
         return;
     }
     const std::uint32_t i = static_cast<std::uint32_t>(v) - 1;
-    if (!mine(ws[i], CommandAccess::nick(c))) {
-        CommandAccess::error(c, Errc::forbidden, "only the one who set a watch cancels it");
+    if (!mine(ws[i], BrokerForCommands::nick(c))) {
+        BrokerForCommands::error(c, Errc::forbidden, "only the one who set a watch cancels it");
         return;
     }
     TextOut<300> out;
     out << "Watch " << std::uint64_t{ws[i].number} << " cancelled: ";
     describe(ws[i], out);
     ws[i] = Watch{};
-    CommandAccess::save(c.b, BotTable::watches, i);
-    CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"watch"})");
+    BrokerForCommands::save(c.b, RecordTable::watches, i);
+    BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"watch"})");
 }
 
 // The words after the room: `[DEVICE] KEY OP NUMBER [hyst H]` or
@@ -327,8 +327,8 @@ bool parse_watch(std::string_view rest, Watch& w, std::string_view& why) {
 // not yet), or for a silent watch of every device the devices the store
 // knows in the room; silence counts from now.
 void first_entries(Broker& b, Watch& w, std::uint64_t now) {
-    const DeviceStore& s = CommandAccess::device_store(b);
-    const std::uint32_t ri = CommandAccess::room_slot(b, w.room);
+    const DeviceStore& s = BrokerForCommands::device_store(b);
+    const std::uint32_t ri = BrokerForCommands::room_slot(b, w.room);
     if (w.device[0] != '\0') {
         const std::uint32_t di = ri == kNone ? kNone : s.find(ri, w.device);
         start_entry(w.devices[0], w.device, di, di == kNone ? 0 : s.device(di).first_ms, now);
@@ -354,42 +354,42 @@ void cmd_watch(Ctx& c) {
     Watch w{};
     std::string_view why = kUsage;
     if (room.empty() || !parse_watch(rest, w, why)) {
-        CommandAccess::error(c, Errc::bad_request, why);
+        BrokerForCommands::error(c, Errc::bad_request, why);
         return;
     }
     w.used = true;
     copy_str(w.room, room);
-    copy_str(w.alert_room, CommandAccess::room_name(c.b, c.ri));
-    copy_str(w.nick, CommandAccess::nick(c));
+    copy_str(w.alert_room, BrokerForCommands::room_name(c.b, c.ri));
+    copy_str(w.nick, BrokerForCommands::nick(c));
     std::uint32_t n = 0;
-    Watch* ws = CommandAccess::watches(c.b, n);
+    Watch* ws = BrokerForCommands::watches(c.b, n);
     std::uint32_t slot = kNone;
     for (std::uint32_t i = 0; i < n && slot == kNone; ++i) {
         if (!ws[i].used) slot = i;
     }
     if (slot == kNone) {
-        CommandAccess::error(c, Errc::server_busy, "the broker holds as many watches as it may (max_watches)");
+        BrokerForCommands::error(c, Errc::server_busy, "the broker holds as many watches as it may (max_watches)");
         return;
     }
     w.number = slot + 1;
-    w.since_ms = CommandAccess::now(c.b);
+    w.since_ms = BrokerForCommands::now(c.b);
     first_entries(c.b, w, w.since_ms);
     ws[slot] = w;
-    CommandAccess::save(c.b, BotTable::watches, slot);
-    CommandAccess::wake_sweep(c.b);
+    BrokerForCommands::save(c.b, RecordTable::watches, slot);
+    BrokerForCommands::wake_sweep(c.b);
     TextOut<300> out;
     out << "👀 Watch " << std::uint64_t{w.number} << ": ";
     describe(w, out);
     out << "; alerts go here.";
-    CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"watch"})");
+    BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"watch"})");
 }
 
 void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::string_view data_json) {
     std::uint32_t n = 0;
-    Watch* ws = CommandAccess::watches(b, n);
-    const std::string_view room = CommandAccess::room_name(b, ri);
-    const std::uint64_t now = CommandAccess::now(b);
-    const DeviceStore& store = CommandAccess::device_store(b);
+    Watch* ws = BrokerForCommands::watches(b, n);
+    const std::string_view room = BrokerForCommands::room_name(b, ri);
+    const std::uint64_t now = BrokerForCommands::now(b);
+    const DeviceStore& store = BrokerForCommands::device_store(b);
     const std::uint32_t di = store.find(ri, from);
     const std::uint64_t first_ms = di == kNone ? 0 : store.device(di).first_ms;
     for (std::uint32_t i = 0; i < n; ++i) {
@@ -401,7 +401,7 @@ void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::strin
         const bool mine_device = w.device[0] == '\0' || nick_equal(w.device, from);
         const bool relevant = w.op == WatchOp::silent || (!data_json.empty() && data_number(data_json, w.key, v));
         WatchDevice* e = mine_device && relevant ? follow(b, ri, w, from, di, first_ms, now, changed) : nullptr;
-        if (changed) CommandAccess::save(b, BotTable::watches, i);
+        if (changed) BrokerForCommands::save(b, RecordTable::watches, i);
         if (e == nullptr) continue;
         e->last_seen_ms = now;
         if (w.op == WatchOp::silent) {
@@ -431,13 +431,13 @@ void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::strin
 
 bool watch_sweep(Broker& b, std::uint64_t now) {
     std::uint32_t n = 0;
-    Watch* ws = CommandAccess::watches(b, n);
+    Watch* ws = BrokerForCommands::watches(b, n);
     bool pending = false;
     for (std::uint32_t i = 0; i < n; ++i) {
         Watch& w = ws[i];
         if (!w.used || w.op != WatchOp::silent) continue;
         pending = true;
-        const std::uint32_t ri = CommandAccess::room_slot(b, w.room);
+        const std::uint32_t ri = BrokerForCommands::room_slot(b, w.room);
         for (WatchDevice& e : w.devices) {
             if (!e.used || e.tripped) continue;
             // The store's last reading counts too: readings do not save the
@@ -459,8 +459,8 @@ bool watch_sweep(Broker& b, std::uint64_t now) {
 
 void device_watches(Broker& b, std::string_view room, std::string_view device, DeviceWatchFn fn, void* ctx) {
     std::uint32_t n = 0;
-    Watch* ws = CommandAccess::watches(b, n);
-    const std::uint32_t ri = CommandAccess::room_slot(b, room);
+    Watch* ws = BrokerForCommands::watches(b, n);
+    const std::uint32_t ri = BrokerForCommands::room_slot(b, room);
     for (std::uint32_t i = 0; i < n; ++i) {
         Watch& w = ws[i];
         if (!w.used || room != w.room || (w.device[0] != '\0' && !nick_equal(w.device, device))) continue;

@@ -89,18 +89,18 @@ void finish(Broker& b, std::uint32_t ri, RoomBots& rb, std::string_view why) {
     }
     char sc[256];
     out << "\nScores: " << scores_text(rb.wordle_scores, sc);
-    CommandAccess::save(b, BotTable::rooms, ri);
-    (void)CommandAccess::bot_say(b, ri, out.view(), R"({"bot":"wordle","over":true})");
+    BrokerForCommands::save(b, RecordTable::rooms, ri);
+    (void)BrokerForCommands::bot_say(b, ri, out.view(), R"({"bot":"wordle","over":true})");
 }
 
 void start(Ctx& c, RoomBots& rb, bool daily) {
     WordleGame& g = rb.wordle;
-    const std::uint64_t now = CommandAccess::now(c.b);
-    std::uint64_t pick = CommandAccess::random(c.b);
+    const std::uint64_t now = BrokerForCommands::now(c.b);
+    std::uint64_t pick = BrokerForCommands::random(c.b);
     if (daily) {
         // The local day's number, mixed: one word per day, the same everywhere.
         pick = static_cast<std::uint64_t>(static_cast<std::int64_t>(now) +
-                                          std::int64_t{CommandAccess::utc_offset_min(c.b, now)} * 60000) /
+                                          std::int64_t{BrokerForCommands::utc_offset_min(c.b, now)} * 60000) /
                86400000;
         pick = (pick ^ 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
         pick ^= pick >> 31;
@@ -111,9 +111,9 @@ void start(Ctx& c, RoomBots& rb, bool daily) {
     g.daily = daily;
     for (int i = 0; i < 5; ++i) g.answer[i] = w[static_cast<std::size_t>(i)];
     g.started_ms = g.last_ms = now;
-    CommandAccess::save(c.b, BotTable::rooms, c.ri);
-    CommandAccess::wake_sweep(c.b);
-    CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName,
+    BrokerForCommands::save(c.b, RecordTable::rooms, c.ri);
+    BrokerForCommands::wake_sweep(c.b);
+    BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName,
                           daily ? "Today's Wordle is on: guess the five-letter word with /w WORD (6 tries each)."
                                 : "A Wordle is on: guess the five-letter word with /w WORD (6 tries each).",
                           R"({"bot":"wordle"})");
@@ -124,39 +124,39 @@ void start(Ctx& c, RoomBots& rb, bool daily) {
 void cmd_wordle(Ctx& c) {
     std::string_view rest = c.args;
     const std::string_view verb = next_word(rest);
-    RoomBots& rb = CommandAccess::room_bots(c.b, c.ri);
+    RoomBots& rb = BrokerForCommands::room_bots(c.b, c.ri);
     if (!rest.empty() || (!verb.empty() && verb != "daily" && verb != "end" && verb != "scores")) {
-        CommandAccess::error(c, Errc::bad_request, kUsage);
+        BrokerForCommands::error(c, Errc::bad_request, kUsage);
         return;
     }
     if (verb == "scores") {
         TextOut<512> out;
         char sc[256];
-        out << "Wordle scores in #" << CommandAccess::room_name(c.b, c.ri) << ": " << scores_text(rb.wordle_scores, sc);
-        CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"wordle"})");
+        out << "Wordle scores in #" << BrokerForCommands::room_name(c.b, c.ri) << ": " << scores_text(rb.wordle_scores, sc);
+        BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"wordle"})");
         return;
     }
     if (verb == "end") {
         if (!rb.wordle.active) {
-            CommandAccess::error(c, Errc::bad_request, "no Wordle is on here (/wordle starts one)");
+            BrokerForCommands::error(c, Errc::bad_request, "no Wordle is on here (/wordle starts one)");
             return;
         }
         finish(c.b, c.ri, rb, "ended");
-        CommandAccess::answer_private(c, "You ended the Wordle.", R"({"bot":"wordle"})");
+        BrokerForCommands::answer_private(c, "You ended the Wordle.", R"({"bot":"wordle"})");
         return;
     }
     if (rb.wordle.active) {
-        CommandAccess::error(c, Errc::bad_request, "a Wordle is on here: /w WORD to play, /wordle end to stop it");
+        BrokerForCommands::error(c, Errc::bad_request, "a Wordle is on here: /w WORD to play, /wordle end to stop it");
         return;
     }
     start(c, rb, verb == "daily");
 }
 
 void cmd_w(Ctx& c) {
-    RoomBots& rb = CommandAccess::room_bots(c.b, c.ri);
+    RoomBots& rb = BrokerForCommands::room_bots(c.b, c.ri);
     WordleGame& g = rb.wordle;
     if (!g.active) {
-        CommandAccess::error(c, Errc::bad_request, "no Wordle is on here (/wordle starts one)");
+        BrokerForCommands::error(c, Errc::bad_request, "no Wordle is on here (/wordle starts one)");
         return;
     }
     char w[5];
@@ -167,14 +167,14 @@ void cmd_w(Ctx& c) {
         ok = w[i] >= 'a' && w[i] <= 'z';
     }
     if (!ok) {
-        CommandAccess::error(c, Errc::bad_request, "usage: /w WORD (five letters)");
+        BrokerForCommands::error(c, Errc::bad_request, "usage: /w WORD (five letters)");
         return;
     }
     if (wordle_find({w, 5}) < 0) {
-        CommandAccess::error(c, Errc::bad_request, "not in the word list; that guess does not count");
+        BrokerForCommands::error(c, Errc::bad_request, "not in the word list; that guess does not count");
         return;
     }
-    const std::string_view who = CommandAccess::nick(c);
+    const std::string_view who = BrokerForCommands::nick(c);
     char a[kNickMax + 1], b[kNickMax + 1];
     const std::string_view me = fold_nick(who, a, sizeof a);
     WordlePlayer* p = nullptr;
@@ -183,7 +183,7 @@ void cmd_w(Ctx& c) {
     }
     if (p == nullptr) {
         if (g.players >= kWordlePlayers) {
-            CommandAccess::error(c, Errc::server_busy, "this puzzle has as many players as it takes (16)");
+            BrokerForCommands::error(c, Errc::server_busy, "this puzzle has as many players as it takes (16)");
             return;
         }
         p = &g.p[g.players++];
@@ -191,10 +191,10 @@ void cmd_w(Ctx& c) {
         copy_str(p->nick, who);
     }
     if (p->solved || p->rows >= kWordleRows) {
-        CommandAccess::error(c, Errc::bad_request, "you are done with this puzzle; wait for the others or /wordle end");
+        BrokerForCommands::error(c, Errc::bad_request, "you are done with this puzzle; wait for the others or /wordle end");
         return;
     }
-    const std::uint64_t now = CommandAccess::now(c.b);
+    const std::uint64_t now = BrokerForCommands::now(c.b);
     for (int i = 0; i < 5; ++i) p->guesses[p->rows][i] = w[i];
     ++p->rows;
     g.last_ms = now;
@@ -216,7 +216,7 @@ void cmd_w(Ctx& c) {
     TextOut<128> mine_data;
     mine_data << R"({"bot":"wordle","guess":")" << upper << R"(","tiles":")" << tiles << R"(","row":)"
               << std::uint64_t{p->rows} << "}";
-    (void)CommandAccess::bot_dm(c.b, who, mine.view(), mine_data.view());
+    (void)BrokerForCommands::bot_dm(c.b, who, mine.view(), mine_data.view());
     // In the room: tiles only.
     TextOut<400> out;
     out << who << " ";
@@ -233,8 +233,8 @@ void cmd_w(Ctx& c) {
     TextOut<160> data;
     data << R"({"bot":"wordle","nick":")" << who << R"(","tiles":")" << tiles << R"(","row":)" << std::uint64_t{p->rows}
          << "}";
-    CommandAccess::save(c.b, BotTable::rooms, c.ri);
-    CommandAccess::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), data.view());
+    BrokerForCommands::save(c.b, RecordTable::rooms, c.ri);
+    BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), data.view());
     if (g.finished == g.players) {
         finish(c.b, c.ri, rb, "everyone is done");
     }
@@ -242,9 +242,9 @@ void cmd_w(Ctx& c) {
 
 bool wordle_sweep(Broker& b, std::uint64_t now) {
     bool pending = false;
-    const std::uint32_t rooms = CommandAccess::limits(b).max_rooms;
+    const std::uint32_t rooms = BrokerForCommands::limits(b).max_rooms;
     for (std::uint32_t ri = 0; ri < rooms; ++ri) {
-        RoomBots* games = CommandAccess::games_of(b, ri);
+        RoomBots* games = BrokerForCommands::games_of(b, ri);
         if (games == nullptr || !games->wordle.active) continue;
         RoomBots& rb = *games;
         if (now - rb.wordle.last_ms < kWordleIdleMs) {

@@ -1,6 +1,6 @@
 #include "platform/certs.h"
 
-#include "broker/settings.h"
+#include "platform/settings.h"
 
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/entropy.h>

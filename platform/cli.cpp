@@ -1,6 +1,6 @@
 #include "platform/cli.h"
 
-#include "broker/settings.h"
+#include "platform/settings.h"
 #include "platform/config.h"
 #include "platform/lan_urls.h"
 #include "platform/qr.h"

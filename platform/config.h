@@ -1,9 +1,9 @@
 // Where the settings come from at start: the config file named by --config
 // (read here, the only file I/O of the settings), then the command line on
-// top of it. The parsing and checking are broker/settings.h's, pure.
+// top of it. The parsing and checking are platform/settings.h's, pure.
 #pragma once
 
-#include "broker/settings.h"
+#include "platform/settings.h"
 
 #include <string>
 #include <vector>

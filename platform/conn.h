@@ -1,7 +1,9 @@
 // Conn: the per-connection state lws keeps for Roost's one protocol
 // (lws zeroes it for every new connection). One connection is, in turn, an
 // HTTP request, then possibly a WebSocket session or a Server-Sent Events
-// stream; the fields of each phase are grouped below.
+// stream; the fields of each phase are grouped below. The *_slot fields name
+// an entry of a Runtime pool as its index + 1, so that the zeroes lws fills a
+// new Conn with read "none".
 #pragma once
 
 #include "broker/broker.h"
@@ -40,8 +42,8 @@ struct Conn {
     // after the answer instead of reading what follows as a request.
     bool head, close_after;
     unsigned status;
-    int buf;            // pool buffer index + 1 (0 = none)
-    std::uint32_t scratch; // HttpScratch index + 1 (0 = none), for one request
+    int buf_slot;               // Runtime::pool buffer index + 1 (0 = none)
+    std::uint32_t scratch_slot; // Runtime::scratch index + 1 (0 = none), for one request
     const char* body;
     std::uint32_t size, sent;
 
@@ -58,7 +60,7 @@ struct Conn {
     // (Broker::can_take_frame).
     SessionId sid;
     bool rx_paused;
-    int frag;           // pool buffer index + 1 (0 = none)
+    int frag_slot;      // Runtime::pool buffer index + 1 (0 = none): the frame so far
     std::uint32_t frag_len;
     bool bye_written;   // the core's last frame is out; close at the next WRITEABLE
     bool close_started; // the close frame is lws's now: WRITEABLE has nothing more to do

@@ -373,23 +373,23 @@ int http_request(Runtime& rt, HttpExchange& ex, Conn& c, const char* path) {
 }
 
 int http_body(Runtime& rt, HttpExchange& ex, Conn& c, const char* in, std::size_t len) {
-    if (!c.posting || c.buf == 0) return 0; // a refused post's body: dropped
+    if (!c.posting || c.buf_slot == 0) return 0; // a refused post's body: dropped
     if (c.body_len + len > rt.settings.limits.max_body) { // lws holds it to Content-Length
         c.posting = false;
         release_buf(rt, c);
         return error_then_close(rt, ex, c, 413, "too_large", "body larger than max_body");
     }
-    std::memcpy(rt.pool.data(c.buf - 1) + c.body_len, in, len);
+    std::memcpy(rt.pool.data(c.buf_slot - 1) + c.body_len, in, len);
     c.body_len += static_cast<std::uint32_t>(len);
     return 0;
 }
 
 int http_body_done(Runtime& rt, HttpExchange& ex, Conn& c) {
-    if (!c.posting || c.buf == 0) return 0;
+    if (!c.posting || c.buf_slot == 0) return 0;
     c.posting = false;
     rt.counters.http_posts++;
-    const char* body = rt.pool.data(c.buf - 1);
-    HttpScratch& s = rt.scratch.at(static_cast<int>(c.scratch) - 1); // lent by begin_post
+    const char* body = rt.pool.data(c.buf_slot - 1);
+    HttpScratch& s = rt.scratch.at(static_cast<int>(c.scratch_slot) - 1); // lent by begin_post
     std::string_view text, data, from(s.from), cid(s.cid);
     Command cmd;
     DecodeError err;

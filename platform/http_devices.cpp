@@ -245,7 +245,7 @@ bool series_piece(Runtime& rt, Conn& c, char* out, std::size_t n, bool room_same
 // buffer, as most do; else from the start again in pieces from WRITEABLE,
 // without a length (the connection closes after it).
 int answer(Runtime& rt, HttpExchange& ex, Conn& c, DeviceStream what, std::size_t head) {
-    char* out = rt.pool.data(c.buf - 1) + kHttpHeadroom;
+    char* out = rt.pool.data(c.buf_slot - 1) + kHttpHeadroom;
     const std::size_t cap = rt.pool.size() - kHttpHeadroom;
     const std::size_t piece = static_cast<std::size_t>(device_piece_bytes(rt.settings.limits)) - kHttpHeadroom;
     const std::uint64_t first = c.stream_next;
@@ -356,7 +356,7 @@ int serve_series(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri, std::
     c.stream_archive = ai;
     c.stream_next = first;
     c.stream_last = last;
-    char* out = rt.pool.data(c.buf - 1) + kHttpHeadroom;
+    char* out = rt.pool.data(c.buf_slot - 1) + kHttpHeadroom;
     const Device& d = store.device(di);
     JsonWriter w(out, rt.pool.size() - kHttpHeadroom);
     w.begin_object();
@@ -404,8 +404,8 @@ int serve_devices(Runtime& rt, HttpExchange& ex, Conn& c, std::uint32_t ri, std:
 }
 
 int devices_writeable(Runtime& rt, HttpExchange& ex, Conn& c) {
-    if (c.buf == 0) return -1;
-    char* out = rt.pool.data(c.buf - 1) + kHttpHeadroom;
+    if (c.buf_slot == 0) return -1;
+    char* out = rt.pool.data(c.buf_slot - 1) + kHttpHeadroom;
     const std::size_t cap = rt.pool.size() - kHttpHeadroom;
     const bool room_same = same_room(rt, c);
     Piece p;

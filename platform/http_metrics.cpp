@@ -105,7 +105,7 @@ int serve_metrics(Runtime& rt, HttpExchange& ex, Conn& c) {
     line("roost_connections", "Open connections (HTTP, WebSocket, SSE).", "gauge", rt.connections);
     line("roost_sessions", "Open WebSocket sessions.", "gauge", rt.broker.session_count());
     line("roost_rooms", "Rooms in use.", "gauge", rt.broker.room_count());
-    line("roost_messages_in_total", "Client frames received.", "counter", s.messages_in);
+    line("roost_messages_in_total", "Client frames received.", "counter", s.frames_in);
     line("roost_deliveries_total", "Messages delivered to sessions.", "counter", s.deliveries);
     line("roost_frames_out_total", "WebSocket frames written.", "counter", s.frames_out);
     line("roost_batches_total", "Frames that carried several events.", "counter", s.batches);

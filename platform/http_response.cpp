@@ -43,16 +43,16 @@ int end_response(Runtime& rt, HttpExchange& ex, Conn& c) {
 }
 
 void release_buf(Runtime& rt, Conn& c) {
-    if (c.buf != 0) {
-        rt.pool.release(c.buf - 1);
-        c.buf = 0;
+    if (c.buf_slot != 0) {
+        rt.pool.release(c.buf_slot - 1);
+        c.buf_slot = 0;
     }
 }
 
 char* lend_buffer(Runtime& rt, Conn& c) {
     const int b = rt.pool.acquire();
     if (b < 0) return nullptr;
-    c.buf = b + 1;
+    c.buf_slot = b + 1;
     return rt.pool.data(b);
 }
 
@@ -61,18 +61,18 @@ int busy(Runtime& rt, HttpExchange& ex, Conn& c) {
 }
 
 HttpScratch* scratch(Runtime& rt, Conn& c) {
-    if (c.scratch == 0) {
+    if (c.scratch_slot == 0) {
         const int i = rt.scratch.acquire();
         if (i < 0) return nullptr;
-        c.scratch = static_cast<std::uint32_t>(i) + 1;
+        c.scratch_slot = static_cast<std::uint32_t>(i) + 1;
     }
-    return &rt.scratch.at(static_cast<int>(c.scratch) - 1);
+    return &rt.scratch.at(static_cast<int>(c.scratch_slot) - 1);
 }
 
 void release_scratch(Runtime& rt, Conn& c) {
-    if (c.scratch != 0) {
-        rt.scratch.release(static_cast<int>(c.scratch) - 1);
-        c.scratch = 0;
+    if (c.scratch_slot != 0) {
+        rt.scratch.release(static_cast<int>(c.scratch_slot) - 1);
+        c.scratch_slot = 0;
     }
 }
 

@@ -31,7 +31,7 @@ constexpr std::uint32_t kSlotMagic = 0x544C5352u; // "RSLT"
 constexpr std::uint32_t kNickMagic = 0x4B494E52u; // "RNIK"
 constexpr std::uint32_t kReadMagic = 0x44415252u; // "RRAD"
 constexpr std::uint32_t kBotMagic = 0x544F4252u;  // "RBOT"
-constexpr std::size_t kBotHeader = 16;            // magic | crc | version
+constexpr std::size_t kRecordHeader = 16;            // magic | crc | version
 constexpr std::size_t kReadRec = 64;
 constexpr std::uint32_t kHistoryKind = 1, kStateKind = 2, kReadingsKind = 3;
 std::uint64_t align_up(std::uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
@@ -89,32 +89,32 @@ std::uint64_t DiskJournal::read_off(std::uint32_t room, std::uint32_t mark, std:
     return nicks_end + ((std::uint64_t{room} * geo_.reads_per_room + mark) * 2 + copy) * kReadRec;
 }
 
-std::uint32_t DiskJournal::bot_count(std::uint32_t table) const {
+std::uint32_t DiskJournal::record_count(std::uint32_t table) const {
     return table == 0 ? geo_.reminders : table == 1 ? geo_.watches : geo_.rooms; // rooms: games and bridge marks
 }
 
 // Bot table t's records follow table t - 1's (table 0's follow the read marks).
-std::uint64_t DiskJournal::bot_off(std::uint32_t table, std::uint32_t index, std::uint32_t copy) const {
+std::uint64_t DiskJournal::record_off(std::uint32_t table, std::uint32_t index, std::uint32_t copy) const {
     std::uint64_t off = read_off(geo_.rooms, 0, 0);
-    for (std::uint32_t t = 0; t < table; ++t) off += std::uint64_t{bot_count(t)} * 2 * bot_rec_[t];
-    return off + (std::uint64_t{index} * 2 + copy) * (table < kBotTables ? bot_rec_[table] : 0);
+    for (std::uint32_t t = 0; t < table; ++t) off += std::uint64_t{record_count(t)} * 2 * record_bytes_[t];
+    return off + (std::uint64_t{index} * 2 + copy) * (table < kRecordTables ? record_bytes_[table] : 0);
 }
 
 // magic u32 | crc u32 (of the rest of the copy) | version u64 | the record's bytes
-void DiskJournal::bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
-    if (table >= kBotTables || index >= bot_count(table) ||
-        bytes.size() != bot_record_size(static_cast<BotTable>(table))) {
+void DiskJournal::record_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) {
+    if (table >= kRecordTables || index >= record_count(table) ||
+        bytes.size() != record_size(static_cast<RecordTable>(table))) {
         return;
     }
-    const auto size = static_cast<std::size_t>(bot_rec_[table]);
+    const auto size = static_cast<std::size_t>(record_bytes_[table]);
     char* c = buf_.data();
     std::memset(c, 0, size);
-    const std::uint64_t ver = ++bot_ver_[table][index];
+    const std::uint64_t ver = ++record_ver_[table][index];
     put32(c, kBotMagic);
     put64(c + 8, ver);
-    std::memcpy(c + kBotHeader, bytes.data(), bytes.size());
+    std::memcpy(c + kRecordHeader, bytes.data(), bytes.size());
     put32(c + 4, crc32c(0, c + 8, size - 8));
-    write_at(state_fd_, c, size, bot_off(table, index, static_cast<std::uint32_t>(ver & 1)));
+    write_at(state_fd_, c, size, record_off(table, index, static_cast<std::uint32_t>(ver & 1)));
 }
 
 bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[8],
@@ -230,17 +230,17 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     rslot_size_ = align_up(std::uint64_t{g.device_ring_bytes} * 2);
     readings_size_ = kFileHeader + g.rooms * rslot_size_;
     nick_rec_ = static_cast<std::uint32_t>((43 + std::uint64_t{g.max_key} + 63) / 64 * 64);
-    for (std::uint32_t t = 0; t < kBotTables; ++t) {
-        bot_rec_[t] = (kBotHeader + bot_record_size(static_cast<BotTable>(t)) + 63) / 64 * 64;
+    for (std::uint32_t t = 0; t < kRecordTables; ++t) {
+        record_bytes_[t] = (kRecordHeader + record_size(static_cast<RecordTable>(t)) + 63) / 64 * 64;
     }
-    state_size_ = bot_off(kBotTables, 0, 0);
+    state_size_ = record_off(kRecordTables, 0, 0);
     size_devices(b);
     // The write-back log holds several of the largest writes (a record, a
     // state copy, the file headers), at least 4 MiB: a full log forces an
     // early sync.
     const std::uint64_t largest = std::max<std::uint64_t>(
-        {align_up(kRecHeader + g.max_event), nick_rec_, kFileHeader, kSlotHeader, bot_rec_[0], bot_rec_[1],
-         bot_rec_[2], bot_rec_[3], device_copy_});
+        {align_up(kRecHeader + g.max_event), nick_rec_, kFileHeader, kSlotHeader, record_bytes_[0], record_bytes_[1],
+         record_bytes_[2], record_bytes_[3], device_copy_});
     log_cap_ = static_cast<std::size_t>(std::max<std::uint64_t>(4u << 20, 4 * (largest + 16)));
     log_.reset(new char[log_cap_]); // default-initialized: resident only as far as used
     struct stat st {};
@@ -265,7 +265,7 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     bool hfresh = false, sfresh = false, rfresh = false, dfresh = false;
     if (!open_file(dir + "/history.roost", kHistoryKind, hgeo, history_size_, history_fd_, hfresh, report, why) ||
         !open_file(dir + "/state.roost", kStateKind, sgeo, state_size_, state_fd_, sfresh, report, why,
-                   bot_off(0, 0, 0)) ||
+                   record_off(0, 0, 0)) ||
         !open_file(dir + "/readings.roost", kReadingsKind, rgeo, readings_size_, readings_fd_, rfresh, report, why) ||
         !open_devices(dir, dfresh, report, why)) {
         return false;
@@ -273,7 +273,7 @@ bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPo
     slots_.assign(g.rooms, Slot{});
     nick_ver_.assign(g.nicks, 0);
     read_ver_.assign(std::size_t{g.rooms} * g.reads_per_room, 0);
-    for (std::uint32_t t = 0; t < kBotTables; ++t) bot_ver_[t].assign(bot_count(t), 0);
+    for (std::uint32_t t = 0; t < kRecordTables; ++t) record_ver_[t].assign(record_count(t), 0);
     // A slot's worth: at most 256 B + 32 MiB (ring_bytes <= 16 MiB); a
     // readings area is read into its tail. A device record is built in it too.
     buf_.assign(static_cast<std::size_t>(std::max<std::uint64_t>(slot_size_ + rslot_size_, device_copy_)), 0);
@@ -476,14 +476,14 @@ void DiskJournal::load_state(Broker& b, std::vector<std::string>& report) {
         }
     }
     std::uint64_t bots = 0;
-    for (std::uint32_t t = 0; t < kBotTables; ++t) {
-        const auto size = static_cast<std::size_t>(bot_rec_[t]);
+    for (std::uint32_t t = 0; t < kRecordTables; ++t) {
+        const auto size = static_cast<std::size_t>(record_bytes_[t]);
         rec.resize(std::max(rec.size(), 2 * size));
-        for (std::uint32_t i = 0; i < bot_count(t); ++i) {
-            if (!read_at(state_fd_, rec.data(), 2 * size, bot_off(t, i, 0))) continue;
-            const char* c = pick(kBotMagic, size, bot_ver_[t][i]);
+        for (std::uint32_t i = 0; i < record_count(t); ++i) {
+            if (!read_at(state_fd_, rec.data(), 2 * size, record_off(t, i, 0))) continue;
+            const char* c = pick(kBotMagic, size, record_ver_[t][i]);
             if (c != nullptr &&
-                b.restore_bot(t, i, std::string_view(c + kBotHeader, bot_record_size(static_cast<BotTable>(t))))) {
+                b.restore_record(t, i, std::string_view(c + kRecordHeader, record_size(static_cast<RecordTable>(t))))) {
                 ++bots;
             }
         }

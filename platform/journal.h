@@ -1,5 +1,6 @@
 // DiskJournal: the broker's history, device readings, nick keys, read marks,
-// bot records and device store on disk, in four files of fixed size
+// the records of the bots and the MQTT bridge (RecordTable) and the device
+// store on disk, in four files of fixed size
 // (history.roost, readings.roost, state.roost, devices.roost) made and
 // reserved with posix_fallocate at the first start, so disk use is known up
 // front like memory. Records carry a CRC32C; state and device records have
@@ -32,7 +33,7 @@ struct JournalGeometry {
     std::uint32_t nicks = 0;          // nick table entries (max_nicks)
     std::uint32_t reads_per_room = 0; // read marks per room
     std::uint32_t max_key = 0;        // bytes of a nick's key
-    std::uint32_t reminders = 0;      // bot tables (broker/bots.h): max_reminders,
+    std::uint32_t reminders = 0;      // record tables (broker/bots.h): max_reminders,
     std::uint32_t watches = 0;        // max_watches (and one RoomBots per room)
     std::uint64_t max_event = 0;      // bytes of the largest msg (sizes the write-back log; not in the files)
 };
@@ -61,7 +62,7 @@ public:
                   std::string_view msg_json) override;
     void key_set(std::uint32_t nick, std::string_view display, std::string_view key) override;
     void read_set(std::uint32_t room, std::uint32_t mark, std::string_view nick, std::uint64_t seq) override;
-    void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override;
+    void record_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override;
     void device_saved(std::uint32_t index, std::string_view bytes) override;
     void series_saved(std::uint32_t s, std::string_view bytes) override;
     void bucket_saved(std::uint32_t s, std::uint32_t archive, std::uint32_t slot, std::string_view bytes) override;
@@ -111,10 +112,10 @@ private:
         std::uint64_t wp = 0;  // offset in the slot of the next record
         std::uint64_t rwp = 0; // offset in the slot's readings area of the next reading
     };
-    // `layout_from`: for state.roost, where the bot records start. A file
-    // whose settings match but whose bot record layout is another build's
+    // `layout_from`: for state.roost, where the RecordTable records start. A
+    // file whose settings match but whose record layout is another build's
     // (geo words 6 and 7) keeps what comes before (nick keys, read marks)
-    // and starts its bot records empty, said in `report`; 0: refused.
+    // and starts those records empty, said in `report`; 0: refused.
     bool open_file(const std::string& path, std::uint32_t kind, const std::uint32_t geo[8], std::uint64_t size,
                    int& fd, bool& fresh, std::vector<std::string>& report, std::string& why,
                    std::uint64_t layout_from = 0);
@@ -134,8 +135,8 @@ private:
     std::uint64_t slot_off(std::uint32_t room) const;
     std::uint64_t nick_off(std::uint32_t nick, std::uint32_t copy) const;
     std::uint64_t read_off(std::uint32_t room, std::uint32_t mark, std::uint32_t copy) const;
-    std::uint64_t bot_off(std::uint32_t table, std::uint32_t index, std::uint32_t copy) const;
-    std::uint32_t bot_count(std::uint32_t table) const;
+    std::uint64_t record_off(std::uint32_t table, std::uint32_t index, std::uint32_t copy) const;
+    std::uint32_t record_count(std::uint32_t table) const;
 
     JournalGeometry geo_;
     FsyncPolicy policy_ = FsyncPolicy::batch;
@@ -146,8 +147,8 @@ private:
     std::uint64_t max_gen_ = 0;
     std::vector<Slot> slots_;
     std::vector<std::uint64_t> nick_ver_, read_ver_; // the version last written per state record
-    std::vector<std::uint64_t> bot_ver_[kBotTables]; // per record table
-    std::uint64_t bot_rec_[kBotTables] = {};         // bytes of one copy of a record (64-aligned)
+    std::vector<std::uint64_t> record_ver_[kRecordTables]; // per record table
+    std::uint64_t record_bytes_[kRecordTables] = {};         // bytes of one copy of a record (64-aligned)
     std::vector<char> buf_;                         // one record being built (a slot's worth)
     // devices.roost: its geometry (header fields), one device copy's bytes,
     // where the series and the buckets start, per series the version last

@@ -1,6 +1,6 @@
 // roost: parse settings, prepare TLS, open the listeners, run the event loop
 // until SIGINT/SIGTERM. Exit codes: 0 clean, 1 runtime failure, 2 usage.
-#include "broker/settings.h"
+#include "platform/settings.h"
 #include "broker/version.h"
 #include "platform/certs.h"
 #include "platform/cli.h"

@@ -2,7 +2,7 @@
 
 #include "broker/broker.h"
 #include "broker/names.h"
-#include "broker/settings.h"
+#include "platform/settings.h"
 #include "platform/local_names.h"
 #include "platform/os.h"
 #include "platform/runtime.h"

@@ -97,9 +97,9 @@ void pace_reading(Runtime& rt, struct lws* wsi, Conn& c) {
 }
 
 void release_frag(Runtime& rt, Conn& c) {
-    if (c.frag != 0) {
-        rt.pool.release(c.frag - 1);
-        c.frag = 0;
+    if (c.frag_slot != 0) {
+        rt.pool.release(c.frag_slot - 1);
+        c.frag_slot = 0;
     }
     c.frag_len = 0;
 }
@@ -134,17 +134,17 @@ int ws_receive(Runtime& rt, struct lws* wsi, Conn& c, const char* in, std::size_
         rt.counters.ws_closed_too_large++;
         return close_with(wsi, 1009, "frame too large");
     }
-    if (c.frag == 0) {
+    if (c.frag_slot == 0) {
         const int b = rt.pool.acquire();
         if (b < 0) {
             return close_with(wsi, 1008, "server busy");
         }
-        c.frag = b + 1;
+        c.frag_slot = b + 1;
     }
-    std::memcpy(rt.pool.data(c.frag - 1) + c.frag_len, in, len);
+    std::memcpy(rt.pool.data(c.frag_slot - 1) + c.frag_len, in, len);
     c.frag_len += static_cast<std::uint32_t>(len);
     if (last) {
-        rt.broker.on_frame(c.sid, rt.pool.data(c.frag - 1), c.frag_len);
+        rt.broker.on_frame(c.sid, rt.pool.data(c.frag_slot - 1), c.frag_len);
         release_frag(rt, c);
         pace_reading(rt, wsi, c);
     }

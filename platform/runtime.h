@@ -8,7 +8,7 @@
 #include "broker/broker.h"
 #include "broker/rate_limit.h"
 #include "broker/reserve.h"
-#include "broker/settings.h"
+#include "platform/settings.h"
 #include "platform/certs.h"
 #include "platform/conn.h"
 #include "platform/free_list.h"

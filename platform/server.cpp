@@ -1,6 +1,6 @@
 #include "platform/server.h"
 
-#include "broker/settings.h"
+#include "platform/settings.h"
 #include "platform/certs.h"
 #include "platform/conn.h"
 #include "platform/mqtt_bridge.h"

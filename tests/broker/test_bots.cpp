@@ -1,7 +1,7 @@
 // Tests for the bots (broker/bots.cpp, remind.cpp, hangman.cpp, wordle.cpp,
 // watch.cpp): every command and its bad forms, driven through a real Broker
 // with the fake clock; timeouts by moving the clock and running due timers;
-// the persistence round trip through Journal::bot_saved / restore_bot.
+// the persistence round trip through Journal::record_saved / restore_record.
 #include "broker/broker.h"
 #include "broker/words.h"
 #include "tests/support/broker_fixture.h"
@@ -358,7 +358,7 @@ void persistence_round_trip(void**) {
     }
     for (const auto& [key, bytes] : a.journal.bots) {
         const bool room_record = key.first == 2;
-        const bool ok = b.broker->restore_bot(key.first, key.second, bytes);
+        const bool ok = b.broker->restore_record(key.first, key.second, bytes);
         if (!room_record || a.broker->room(key.second).used) assert_true(ok);
     }
     b.broker->start_bots();
@@ -373,9 +373,9 @@ void persistence_round_trip(void**) {
     // A record of another room (a recycled slot) is refused.
     roost::RoomBots other{};
     std::memcpy(other.room, "nothere", 8);
-    assert_false(b.broker->restore_bot(2, 0, {reinterpret_cast<const char*>(&other), sizeof other}));
-    assert_false(b.broker->restore_bot(0, 0, "short"));
-    assert_false(b.broker->restore_bot(7, 0, "x"));
+    assert_false(b.broker->restore_record(2, 0, {reinterpret_cast<const char*>(&other), sizeof other}));
+    assert_false(b.broker->restore_record(0, 0, "short"));
+    assert_false(b.broker->restore_record(7, 0, "x"));
 }
 
 } // namespace

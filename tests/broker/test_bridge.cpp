@@ -168,7 +168,7 @@ void the_cursor_survives_a_restart(void**) {
         assert_true(r->history->get(s, d, n));
         assert_true(b.broker->restore_message(0, roost::HistoryClass::people, s, *r->history->meta(s), std::string_view(d, n)));
     }
-    assert_true(b.broker->restore_bot(3, 0, rec.bots.at({3, 0})));
+    assert_true(b.broker->restore_record(3, 0, rec.bots.at({3, 0})));
     b.broker->bridge_enable("roost-a", {});
     assert_true(b.broker->bridge_next(out));
     assert_int_equal(out.seq, 2);
@@ -176,7 +176,7 @@ void the_cursor_survives_a_restart(void**) {
     // A mark from another history of the room is not used.
     Fixture c;
     assert_true(c.broker->restore_room(0, "lobby", "otherepo"));
-    assert_true(c.broker->restore_bot(3, 0, rec.bots.at({3, 0})));
+    assert_true(c.broker->restore_record(3, 0, rec.bots.at({3, 0})));
     c.broker->bridge_enable("roost-a", {});
     assert_false(c.broker->bridge_next(out));
 }

@@ -31,7 +31,7 @@ struct FakeJournal final : roost::Journal {
     void key_set(std::uint32_t nick, std::string_view display, std::string_view key) override {
         calls.push_back("key " + std::to_string(nick) + " " + std::string(display) + " " + std::string(key));
     }
-    void bot_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override {
+    void record_saved(std::uint32_t table, std::uint32_t index, std::string_view bytes) override {
         calls.push_back("bot " + std::to_string(table) + " " + std::to_string(index) + " " +
                         std::to_string(bytes.size()));
     }
@@ -200,44 +200,44 @@ void restore_refuses_bot_records_the_bots_cannot_use(void**) {
     Broker b(limits, clock, random, t);
     assert_true(b.restore_room(0, "lobby", "abcdefgh"));
     auto bytes = [](const auto& rec) { return std::string_view(reinterpret_cast<const char*>(&rec), sizeof rec); };
-    const auto rooms = static_cast<std::uint32_t>(roost::BotTable::rooms);
+    const auto rooms = static_cast<std::uint32_t>(roost::RecordTable::rooms);
     roost::RoomBots rb{};
     std::strcpy(rb.room, "lobby");
     rb.hangman.len = 4;
     std::memcpy(rb.hangman.word, "bird", 4);
     std::strcpy(rb.hangman.category, "animals");
-    assert_true(b.restore_bot(rooms, 0, bytes(rb)));
+    assert_true(b.restore_record(rooms, 0, bytes(rb)));
     roost::RoomBots bad = rb;
     bad.hangman.len = 20; // past word[16]
-    assert_false(b.restore_bot(rooms, 0, bytes(bad)));
+    assert_false(b.restore_record(rooms, 0, bytes(bad)));
     bad = rb;
     bad.hangman.word[1] = 'I'; // the guessed bits take a-z
-    assert_false(b.restore_bot(rooms, 0, bytes(bad)));
+    assert_false(b.restore_record(rooms, 0, bytes(bad)));
     bad = rb;
     bad.wordle.players = 17;
-    assert_false(b.restore_bot(rooms, 0, bytes(bad)));
+    assert_false(b.restore_record(rooms, 0, bytes(bad)));
     bad = rb;
     std::memset(bad.hangman_scores[0].nick, 'x', sizeof bad.hangman_scores[0].nick); // no NUL
-    assert_false(b.restore_bot(rooms, 0, bytes(bad)));
+    assert_false(b.restore_record(rooms, 0, bytes(bad)));
     std::string raw(bytes(rb));
     raw[offsetof(roost::RoomBots, hangman) + offsetof(roost::HangmanGame, active)] = 2; // a bool of 2
-    assert_false(b.restore_bot(rooms, 0, raw));
+    assert_false(b.restore_record(rooms, 0, raw));
     roost::Reminder rem{};
     rem.used = true;
     std::strcpy(rem.nick, "ann");
     std::strcpy(rem.room, "lobby");
     rem.text_len = 5;
     std::memcpy(rem.text, "water", 5);
-    const auto reminders = static_cast<std::uint32_t>(roost::BotTable::reminders);
-    assert_true(b.restore_bot(reminders, 0, bytes(rem)));
+    const auto reminders = static_cast<std::uint32_t>(roost::RecordTable::reminders);
+    assert_true(b.restore_record(reminders, 0, bytes(rem)));
     rem.text_len = 300; // past text[200]
-    assert_false(b.restore_bot(reminders, 0, bytes(rem)));
+    assert_false(b.restore_record(reminders, 0, bytes(rem)));
     rem.text_len = 2;
     rem.text[0] = '\xff';
-    assert_false(b.restore_bot(reminders, 0, bytes(rem)));
+    assert_false(b.restore_record(reminders, 0, bytes(rem)));
     roost::Reminder unused{};
     unused.number = 7; // an unused record is taken only when all zeros
-    assert_false(b.restore_bot(reminders, 1, bytes(unused)));
+    assert_false(b.restore_record(reminders, 1, bytes(unused)));
     roost::Watch w{};
     w.used = true;
     w.op = static_cast<roost::WatchOp>(9);
@@ -245,33 +245,33 @@ void restore_refuses_bot_records_the_bots_cannot_use(void**) {
     std::strcpy(w.room, "lobby");
     std::strcpy(w.alert_room, "lobby");
     std::strcpy(w.key, "t");
-    assert_false(b.restore_bot(static_cast<std::uint32_t>(roost::BotTable::watches), 0, bytes(w)));
+    assert_false(b.restore_record(static_cast<std::uint32_t>(roost::RecordTable::watches), 0, bytes(w)));
     w.op = roost::WatchOp::above;
-    assert_true(b.restore_bot(static_cast<std::uint32_t>(roost::BotTable::watches), 0, bytes(w)));
+    assert_true(b.restore_record(static_cast<std::uint32_t>(roost::RecordTable::watches), 0, bytes(w)));
     // Its devices: a named watch follows its own device in the first place only.
-    const auto watches = static_cast<std::uint32_t>(roost::BotTable::watches);
+    const auto watches = static_cast<std::uint32_t>(roost::RecordTable::watches);
     std::strcpy(w.device, "Kitchen");
     w.devices[0].used = true;
     std::strcpy(w.devices[0].name, "kitchen");
-    assert_true(b.restore_bot(watches, 0, bytes(w)));
+    assert_true(b.restore_record(watches, 0, bytes(w)));
     std::strcpy(w.devices[0].name, "garage");
-    assert_false(b.restore_bot(watches, 0, bytes(w)));
+    assert_false(b.restore_record(watches, 0, bytes(w)));
     std::strcpy(w.devices[0].name, "kitchen");
     w.devices[1] = w.devices[0];
-    assert_false(b.restore_bot(watches, 0, bytes(w)));
+    assert_false(b.restore_record(watches, 0, bytes(w)));
     std::memset(&w.devices[1], 0, sizeof w.devices[1]);
     w.devices[1].last_seen_ms = 5; // an unused place is all zeros
-    assert_false(b.restore_bot(watches, 0, bytes(w)));
+    assert_false(b.restore_record(watches, 0, bytes(w)));
     std::memset(&w.devices[1], 0, sizeof w.devices[1]);
     w.device[0] = '\0';
     std::memset(w.devices[2].name, 'x', sizeof w.devices[2].name); // no NUL
     w.devices[2].used = true;
-    assert_false(b.restore_bot(watches, 0, bytes(w)));
+    assert_false(b.restore_record(watches, 0, bytes(w)));
     std::memset(&w.devices[2], 0, sizeof w.devices[2]);
     std::string wraw(bytes(w));
     wraw[offsetof(roost::Watch, devices) + offsetof(roost::WatchDevice, tripped)] = 2; // a bool that is not one
-    assert_false(b.restore_bot(watches, 0, wraw));
-    assert_true(b.restore_bot(watches, 0, bytes(w)));
+    assert_false(b.restore_record(watches, 0, wraw));
+    assert_true(b.restore_record(watches, 0, bytes(w)));
 }
 
 } // namespace

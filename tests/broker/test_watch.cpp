@@ -37,9 +37,9 @@ struct KeepingJournal final : roost::Journal {
     }
     void key_set(std::uint32_t, std::string_view, std::string_view) override {}
     void read_set(std::uint32_t, std::uint32_t, std::string_view, std::uint64_t) override {}
-    void bot_saved(std::uint32_t t, std::uint32_t i, std::string_view b) override {
+    void record_saved(std::uint32_t t, std::uint32_t i, std::string_view b) override {
         bots[{t, i}] = std::string(b);
-        if (t == static_cast<std::uint32_t>(roost::BotTable::watches)) ++watch_saves;
+        if (t == static_cast<std::uint32_t>(roost::RecordTable::watches)) ++watch_saves;
     }
     void device_saved(std::uint32_t i, std::string_view b) override { devices[i] = std::string(b); }
 };
@@ -274,8 +274,8 @@ void states_survive_a_restart(void**) {
     }
     for (const auto& [i, bytes] : a.journal.devices) assert_true(b.broker->restore_device(i, bytes));
     for (const auto& [key, bytes] : a.journal.bots) {
-        if (key.first == static_cast<std::uint32_t>(roost::BotTable::watches)) {
-            assert_true(b.broker->restore_bot(key.first, key.second, bytes));
+        if (key.first == static_cast<std::uint32_t>(roost::RecordTable::watches)) {
+            assert_true(b.broker->restore_record(key.first, key.second, bytes));
         }
     }
     b.broker->start_bots();
@@ -322,7 +322,7 @@ void a_forgotten_device_starts_over(void**) {
     t.clock.advance(11 * 60 * 1000);
     assert_string_equal(t.post("shed", R"({"temp":20})").c_str(), "");
     std::uint32_t n = 0;
-    const roost::Watch* ws = roost::CommandAccess::watches(*t.broker, n);
+    const roost::Watch* ws = roost::BrokerForCommands::watches(*t.broker, n);
     for (const roost::WatchDevice& e : ws[0].devices) {
         if (e.used) assert_string_equal(e.name, "shed");
     }
@@ -367,7 +367,7 @@ void malformed_commands_change_nothing(void**) {
     }
     assert_int_equal(t.journal.watch_saves, saves);
     std::uint32_t n = 0;
-    const roost::Watch* ws = roost::CommandAccess::watches(*t.broker, n);
+    const roost::Watch* ws = roost::BrokerForCommands::watches(*t.broker, n);
     for (std::uint32_t i = 0; i < n; ++i) assert_false(ws[i].used);
     ASSERT_HAS(t.say("/watch list"), "No watches.");
     // The device name at its limit and the words' forms that are fine.

@@ -2,7 +2,7 @@
 """Settings at their extremes, against the real roost binary: every numeric
 setting at the minimum and at the maximum of its range, and the risky pairs
 together, each a start of its own. The list comes from the settings table
-itself (`roost --help`, generated from broker/settings_table.cpp), so a
+itself (`roost --help`, generated from platform/settings_table.cpp), so a
 setting added there is covered the day it is added.
 
 Each start either runs, and then hello, join, say, a device post, the room

@@ -15,7 +15,7 @@
 //   - a complete request never waits for its deadline;
 //   - every lent buffer and scratch returned when the connection closes.
 // A broken invariant aborts, so libFuzzer keeps the input.
-#include "broker/settings.h"
+#include "platform/settings.h"
 #include "platform/assets.h"
 #include "platform/conn.h"
 #include "platform/http.h"

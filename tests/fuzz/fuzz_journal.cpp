@@ -267,13 +267,13 @@ void fix_state(std::string& f) {
         std::size_t count, size;
     };
     const std::size_t nick = (43 + std::size_t{l.max_key} + 63) / 64 * 64;
-    auto bot = [](BotTable t) { return (16 + bot_record_size(t) + 63) / 64 * 64; };
+    auto bot = [](RecordTable t) { return (16 + record_size(t) + 63) / 64 * 64; };
     const Table tables[] = {{l.max_nicks, nick},
                             {std::size_t{l.max_rooms} * l.reads_per_room, 64},
-                            {l.max_reminders, bot(BotTable::reminders)},
-                            {l.max_watches, bot(BotTable::watches)},
-                            {l.max_rooms, bot(BotTable::rooms)},
-                            {l.max_rooms, bot(BotTable::bridge)}};
+                            {l.max_reminders, bot(RecordTable::reminders)},
+                            {l.max_watches, bot(RecordTable::watches)},
+                            {l.max_rooms, bot(RecordTable::rooms)},
+                            {l.max_rooms, bot(RecordTable::bridge)}};
     std::size_t at = kFileHeader;
     for (const Table& t : tables) {
         for (std::size_t k = 0; k < t.count * 2; ++k, at += t.size) {

@@ -14,7 +14,7 @@
 // recognised as a duplicate or our own; nothing else changes; whatever the
 // bridge would then publish is one JSON object.
 #include "broker/broker.h"
-#include "broker/settings.h"
+#include "platform/settings.h"
 #include "platform/mqtt_bridge.h"
 #include "tests/fuzz/broker_snapshot.h"
 #include "tests/fuzz/json_check.h"

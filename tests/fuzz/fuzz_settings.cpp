@@ -1,7 +1,7 @@
-// libFuzzer target for the settings: the config file (broker/settings.cpp
+// libFuzzer target for the settings: the config file (platform/settings.cpp
 // parse_config, read through platform/config.cpp from a real file) and the
 // command line (parse_args, config_path_from_args), through the one
-// settings table (broker/settings_table.cpp) and check_settings().
+// settings table (platform/settings_table.cpp) and check_settings().
 //
 // Input: the config file's text up to the first NUL byte (none: no config
 // file), then the command-line arguments, separated by NUL bytes. With a
@@ -14,7 +14,7 @@
 // file written from them (setting_values); load_settings() on the file
 // agrees with parse_config() + parse_args() on the text.
 #include "broker/reserve.h"
-#include "broker/settings.h"
+#include "platform/settings.h"
 #include "platform/config.h"
 
 #include <unistd.h>

@@ -2,7 +2,7 @@
 // real X.509 that mbedTLS verifies; the data directory keeps and reissues them.
 #include "platform/certs.h"
 
-#include "broker/settings.h"
+#include "platform/settings.h"
 
 #include <mbedtls/oid.h>
 #include <mbedtls/x509_crt.h>

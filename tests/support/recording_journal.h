@@ -1,6 +1,6 @@
 // A Journal for unit tests: accepts every write and keeps the newest bytes
 // of each record table entry (as DiskJournal would keep them on disk), so a
-// test can rebuild a second broker from them (Broker::restore_bot).
+// test can rebuild a second broker from them (Broker::restore_record).
 #pragma once
 
 #include "broker/journal.h"
@@ -20,7 +20,7 @@ struct RecordingJournal final : roost::Journal {
     }
     void key_set(std::uint32_t, std::string_view, std::string_view) override {}
     void read_set(std::uint32_t, std::uint32_t, std::string_view, std::uint64_t) override {}
-    void bot_saved(std::uint32_t t, std::uint32_t i, std::string_view b) override { bots[{t, i}] = std::string(b); }
+    void record_saved(std::uint32_t t, std::uint32_t i, std::string_view b) override { bots[{t, i}] = std::string(b); }
 };
 
 } // namespace roost_test

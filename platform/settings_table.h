@@ -1,10 +1,10 @@
-// The settings table's interface for broker/settings.cpp (private to the
-// settings parsers; everyone else uses broker/settings.h). One row per
+// The settings table's interface for platform/settings.cpp (private to the
+// settings parsers; everyone else uses platform/settings.h). One row per
 // setting; applying a value to a row is the only place a value is checked,
 // for the config file and the command line alike.
 #pragma once
 
-#include "broker/settings.h"
+#include "platform/settings.h"
 
 #include <string>
 #include <string_view>

@@ -1,11 +1,11 @@
 // The two front ends of the settings table (command line, config file), the
 // checks across settings, and the token look-ups. Every value goes through
 // settings_table::apply(), whichever front end it came from.
-#include "broker/settings.h"
+#include "platform/settings.h"
 
 #include "broker/reserve.h"
 
-#include "broker/settings_table.h"
+#include "platform/settings_table.h"
 
 #include <cstring>
 

@@ -1,8 +1,8 @@
-// Tests for broker/settings.cpp and broker/settings_table.cpp: every flag
+// Tests for platform/settings.cpp and platform/settings_table.cpp: every flag
 // form, every key's bounds (driven by the table itself), config syntax,
 // tokens, origins, precedence and the checks across settings.
 #include "broker/reserve.h"
-#include "broker/settings.h"
+#include "platform/settings.h"
 
 #include "tests/support/unit.h"
 

@@ -2,7 +2,7 @@
 // its row. Defaults live in the Settings and CoreLimits initialisers only;
 // the table reads them from a default-constructed Settings when it documents
 // itself, so help, roost.conf and the code cannot disagree about them.
-#include "broker/settings_table.h"
+#include "platform/settings_table.h"
 
 #include "broker/device_store.h"
 #include "broker/names.h"

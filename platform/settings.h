@@ -1,5 +1,5 @@
 // Runtime settings: one table of every setting (name, type, default, bounds,
-// help; broker/settings_table.cpp) and pure parsers that feed values through
+// help; platform/settings_table.cpp) and pure parsers that feed values through
 // it, so a config file and the command line share one validation path.
 //
 //   config file   `key = value` lines (parse_config); the keys are the
