@@ -284,6 +284,9 @@ private:
     // the store and in the journal.
     void forget_devices(std::uint32_t ri);
     bool sweep_devices(std::uint64_t now);
+    // The system message of a device going quiet or coming back: `text` for
+    // people, data {"device":name,"state":state} for the page and bots.
+    void post_device_state(std::uint32_t ri, std::string_view name, std::string_view text, const char* state);
 
     // room_events.cpp: welcome and joined, written when the socket is
     // writable; `sub` is the subscription whose joined is pending.

@@ -95,18 +95,22 @@ void Broker::took_reading(std::uint32_t ri, std::string_view from, std::uint64_t
         const std::string_view name(d.name, d.name_len);
         TextOut<96> text;
         text << name << " is back";
-        char data[96];
-        JsonWriter w(data, sizeof data);
-        w.begin_object();
-        w.key("device");
-        w.string(name);
-        w.key("state");
-        w.string("back");
-        w.end_object();
-        PostResult r;
-        (void)store(ri, CommandRouter::kBotName, MsgKind::system, text.view(), {data, w.size()}, {}, r);
+        post_device_state(ri, name, text.view(), "back");
     }
     BrokerForCommands::wake_sweep(*this); // the new interval may make it go stale
+}
+
+void Broker::post_device_state(std::uint32_t ri, std::string_view name, std::string_view text, const char* state) {
+    char data[96]; // a device name is at most 24 bytes
+    JsonWriter w(data, sizeof data);
+    w.begin_object();
+    w.key("device");
+    w.string(name);
+    w.key("state");
+    w.string(state);
+    w.end_object();
+    PostResult r;
+    (void)store(ri, CommandRouter::kBotName, MsgKind::system, text, {data, w.size()}, {}, r);
 }
 
 void Broker::save_device(std::uint32_t i) {
@@ -243,16 +247,7 @@ bool Broker::sweep_devices(std::uint64_t now) {
         clock_text(*this, d.last_ms, at);
         TextOut<128> text;
         text << name << " went quiet (last seen " << std::string_view(at, 5) << ")";
-        char data[96];
-        JsonWriter w(data, sizeof data);
-        w.begin_object();
-        w.key("device");
-        w.string(name);
-        w.key("state");
-        w.string("stale");
-        w.end_object();
-        PostResult r;
-        (void)store(d.room, CommandRouter::kBotName, MsgKind::system, text.view(), {data, w.size()}, {}, r);
+        post_device_state(d.room, name, text.view(), "stale");
         save_device(i);
     });
     for (std::uint32_t i = 0; i < devices_.capacity() && !pending; ++i) {
