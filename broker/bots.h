@@ -40,6 +40,9 @@ struct Reminder {
 };
 
 enum class WatchOp : std::uint8_t { above, below, at_least, at_most, silent };
+// ">", "<", ">=", "<=" or "silent": as typed in /watch and listed by the
+// devices endpoint.
+const char* watch_op_text(WatchOp op);
 
 // The devices one watch follows at once, each with its own alert state. A
 // room of a home's sensors holds a handful of devices (max_devices is 32

@@ -31,6 +31,17 @@ namespace roost {
 
 const DeviceStore& BrokerForCommands::device_store(Broker& b) { return b.devices_; }
 
+const char* watch_op_text(WatchOp op) {
+    switch (op) {
+    case WatchOp::above: return ">";
+    case WatchOp::below: return "<";
+    case WatchOp::at_least: return ">=";
+    case WatchOp::at_most: return "<=";
+    case WatchOp::silent: return "silent";
+    }
+    return "?";
+}
+
 namespace {
 
 constexpr std::uint64_t kAlertGapMs = 10 * 1000;
@@ -45,17 +56,6 @@ bool op_of(std::string_view s, WatchOp& op) {
     else if (s == "<=") op = WatchOp::at_most;
     else return false;
     return true;
-}
-
-const char* op_text(WatchOp op) {
-    switch (op) {
-    case WatchOp::above: return ">";
-    case WatchOp::below: return "<";
-    case WatchOp::at_least: return ">=";
-    case WatchOp::at_most: return "<=";
-    case WatchOp::silent: return "silent";
-    }
-    return "?";
 }
 
 template <std::size_t N>
@@ -74,7 +74,7 @@ void describe(const Watch& w, TextOut<N>& out) {
         out << "silent for ";
         span_text(w.silent_ms, out);
     } else {
-        out << w.key << " " << op_text(w.op) << " " << format_number(w.threshold, a) << " (hysteresis "
+        out << w.key << " " << watch_op_text(w.op) << " " << format_number(w.threshold, a) << " (hysteresis "
             << format_number(w.hysteresis, b) << ")";
     }
 }
@@ -418,7 +418,7 @@ void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::strin
             e->tripped = true;
             TextOut<256> out;
             out << "⚠️ #" << w.room << ": " << e->name << " " << w.key << " is " << format_number(v, a) << " ("
-                << op_text(w.op) << " " << format_number(w.threshold, t) << ")";
+                << watch_op_text(w.op) << " " << format_number(w.threshold, t) << ")";
             say_alert(b, i, w, *e, out.view(), false, &v);
         } else if (e->tripped && back(w, v)) {
             e->tripped = false;

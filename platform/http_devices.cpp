@@ -64,17 +64,6 @@ std::size_t put_float(char* out, float v) {
     return static_cast<std::size_t>(n);
 }
 
-const char* op_name(WatchOp op) {
-    switch (op) {
-    case WatchOp::above: return ">";
-    case WatchOp::below: return "<";
-    case WatchOp::at_least: return ">=";
-    case WatchOp::at_most: return "<=";
-    case WatchOp::silent: return "silent";
-    }
-    return "?";
-}
-
 void write_watch(void* ctx, const DeviceWatch& dw) {
     JsonWriter& w = *static_cast<JsonWriter*>(ctx);
     w.begin_object();
@@ -87,7 +76,7 @@ void write_watch(void* ctx, const DeviceWatch& dw) {
         w.string(dw.key);
     }
     w.key("op");
-    w.string(op_name(dw.op));
+    w.string(watch_op_text(dw.op));
     w.key("threshold");
     if (dw.op == WatchOp::silent) {
         w.null();
