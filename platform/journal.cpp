@@ -2,6 +2,7 @@
 
 #include "broker/broker.h"
 #include "broker/names.h"
+#include "broker/reserve.h"
 #include "platform/crc32c.h"
 #include "platform/journal_file.h"
 
@@ -219,6 +220,20 @@ bool DiskJournal::open_file(const std::string& path, std::uint32_t kind, const s
         }
     }
     return true;
+}
+
+JournalGeometry journal_geometry(const CoreLimits& l) {
+    JournalGeometry g;
+    g.rooms = l.max_rooms;
+    g.ring_bytes = l.ring_bytes;
+    g.device_ring_bytes = device_ring_size(l);
+    g.nicks = l.max_nicks;
+    g.reads_per_room = l.reads_per_room;
+    g.max_key = l.max_key;
+    g.reminders = l.max_reminders;
+    g.watches = l.max_watches;
+    g.max_event = max_event_bytes(l);
+    return g;
 }
 
 bool DiskJournal::open(const std::string& dir, const JournalGeometry& g, FsyncPolicy policy, Broker& b,

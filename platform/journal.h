@@ -38,6 +38,9 @@ struct JournalGeometry {
     std::uint64_t max_event = 0;      // bytes of the largest msg (sizes the write-back log; not in the files)
 };
 
+// The geometry the broker's limits give (what Server opens the journal with).
+[[nodiscard]] JournalGeometry journal_geometry(const CoreLimits& l);
+
 class DiskJournal final : public Journal {
 public:
     static constexpr std::uint32_t kFormat = 1; // the on-disk format this build writes and reads

@@ -319,17 +319,7 @@ bool Server::open_journal(const Settings& settings, std::string& err) {
         std::printf("roost: no data directory: history lives in memory only and is lost at every restart\n");
         return true;
     }
-    const CoreLimits& l = settings.limits;
-    JournalGeometry g;
-    g.rooms = l.max_rooms;
-    g.ring_bytes = l.ring_bytes;
-    g.device_ring_bytes = device_ring_size(l);
-    g.nicks = l.max_nicks;
-    g.reads_per_room = l.reads_per_room;
-    g.max_key = l.max_key;
-    g.reminders = l.max_reminders;
-    g.watches = l.max_watches;
-    g.max_event = max_event_bytes(l);
+    const JournalGeometry g = journal_geometry(settings.limits);
     const FsyncPolicy policy = settings.fsync == "always"  ? FsyncPolicy::always
                                : settings.fsync == "never" ? FsyncPolicy::never
                                                            : FsyncPolicy::batch;

@@ -89,20 +89,6 @@ CoreLimits limits() {
     return l;
 }
 
-JournalGeometry geometry(const CoreLimits& l) {
-    JournalGeometry g;
-    g.rooms = l.max_rooms;
-    g.ring_bytes = l.ring_bytes;
-    g.device_ring_bytes = device_ring_size(l);
-    g.nicks = l.max_nicks;
-    g.reads_per_room = l.reads_per_room;
-    g.max_key = l.max_key;
-    g.reminders = l.max_reminders;
-    g.watches = l.max_watches;
-    g.max_event = max_event_bytes(l);
-    return g;
-}
-
 // One broker on the files in `dir`.
 struct Node {
     CoreLimits lim = limits();
@@ -115,7 +101,7 @@ struct Node {
     std::string why;
     bool ok;
     explicit Node(const std::string& dir) {
-        ok = journal.open(dir, geometry(lim), FsyncPolicy::never, broker, report, why);
+        ok = journal.open(dir, journal_geometry(lim), FsyncPolicy::never, broker, report, why);
         if (ok) {
             broker.set_journal(&journal);
             broker.start_bots();

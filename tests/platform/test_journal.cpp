@@ -5,6 +5,7 @@
 #include "broker/reserve.h"
 #include "platform/crc32c.h"
 #include "platform/journal.h"
+#include "tests/support/journal_fixture.h"
 #include "tests/support/unit.h"
 
 #include <algorithm>
@@ -23,10 +24,6 @@ using roost::Broker;
 using roost::DiskJournal;
 using roost::Errc;
 
-struct NoTransport final : roost::Transport {
-    void wake(roost::SessionId) override {}
-};
-
 roost::CoreLimits small_limits() {
     roost::CoreLimits l;
     l.max_rooms = 3;
@@ -37,43 +34,9 @@ roost::CoreLimits small_limits() {
     return l;
 }
 
-roost::JournalGeometry geometry(const roost::CoreLimits& l) {
-    roost::JournalGeometry g;
-    g.rooms = l.max_rooms;
-    g.ring_bytes = l.ring_bytes;
-    g.device_ring_bytes = roost::device_ring_size(l);
-    g.nicks = l.max_nicks;
-    g.reads_per_room = l.reads_per_room;
-    g.max_key = l.max_key;
-    g.reminders = l.max_reminders;
-    g.watches = l.max_watches;
-    g.max_event = 2048;
-    return g;
-}
-
 // One broker with its journal in `dir`.
-struct Node {
-    roost::CoreLimits limits;
-    roost::FakeClock clock;
-    roost::SplitMix random{7};
-    NoTransport transport;
-    std::unique_ptr<Broker> broker;
-    std::unique_ptr<DiskJournal> journal;
-    std::vector<std::string> report;
-    std::string why;
-
-    Node(const std::string& dir, roost::CoreLimits l = small_limits()) : limits(l) {
-        broker = std::make_unique<Broker>(limits, clock, random, transport);
-        journal = std::make_unique<DiskJournal>();
-        ok = journal->open(dir, geometry(limits), roost::FsyncPolicy::batch, *broker, report, why);
-        if (ok) broker->set_journal(journal.get());
-    }
-    bool ok = false;
-    std::string reported() const {
-        std::string all;
-        for (const std::string& r : report) all += r + "\n";
-        return all;
-    }
+struct Node : roost_test::JournalFixture {
+    explicit Node(const std::string& dir, roost::CoreLimits l = small_limits()) : JournalFixture(dir, l) {}
     roost::PostResult post(const std::string& room, const std::string& text, const std::string& cid = "") {
         roost::PostResult r;
         // People's history (history.roost); readings go to readings.roost.
