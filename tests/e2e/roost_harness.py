@@ -27,6 +27,19 @@ def free_port():
     return port
 
 
+def listening(port, timeout=10):
+    """Whether something accepts on loopback `port` within `timeout` s (a
+    server the test started, e.g. mosquitto)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return True
+        except OSError:
+            time.sleep(0.05)
+    return False
+
+
 _checks = 0
 _failed = []
 # ROOST_E2E_KEEP_GOING=1: a failed check is printed and counted instead of

@@ -14,14 +14,13 @@ import asyncio
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from roost_harness import Client, Roost, free_port, check, checks_exit  # noqa: E402
+from roost_harness import Client, Roost, free_port, check, checks_exit, listening  # noqa: E402
 
 BIN = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="roost-devices-")
@@ -37,14 +36,8 @@ class Mosquitto:
             f.write("listener %d 127.0.0.1\nallow_anonymous true\n" % self.port)
         self.log = open(os.path.join(TMP, "mosquitto.log"), "a")
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError("mosquitto did not start")
+        if not listening(self.port):
+            raise RuntimeError("mosquitto did not start")
 
     def pub(self, topic, payload):
         subprocess.run(["mosquitto_pub", "-p", str(self.port), "-q", "1", "-t", topic, "-m", payload],

@@ -9,14 +9,13 @@ restarted, bad payloads dropped and counted, TLS, settings refused.
 """
 import asyncio
 import os
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from roost_harness import Client, Roost, free_port, check, checks_passed  # noqa: E402
+from roost_harness import Client, Roost, free_port, check, checks_passed, listening  # noqa: E402
 
 BIN = sys.argv[1]
 TMP = tempfile.mkdtemp(prefix="roost-mqtt-")
@@ -75,13 +74,8 @@ class Mosquitto:
     def start(self):
         self.log = open(os.path.join(TMP, "mosquitto.log"), "a")
         self.proc = subprocess.Popen(["mosquitto", "-c", self.conf], stdout=self.log, stderr=subprocess.STDOUT)
-        deadline = time.time() + 10
-        while time.time() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), 0.2).close()
-                return self
-            except OSError:
-                time.sleep(0.05)
+        if listening(self.port):
+            return self
         raise RuntimeError("mosquitto did not start: " + open(os.path.join(TMP, "mosquitto.log")).read())
 
     def stop(self):
