@@ -54,6 +54,26 @@ struct Node : roost_test::JournalFixture {
     }
 };
 
+// Rewrites the u32 at `off` of a .roost file's header as `change` says, in
+// both copies, with the checksum made right again (a header another build
+// wrote, not a damaged one).
+template <typename Change>
+void rewrite_header(const std::string& path, long off, Change change) {
+    std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
+    char h[64];
+    f.read(h, 64);
+    std::uint32_t v = 0;
+    std::memcpy(&v, h + off, 4);
+    v = change(v);
+    std::memcpy(h + off, &v, 4);
+    const std::uint32_t crc = roost::crc32c(0, h, 48);
+    std::memcpy(h + 48, &crc, 4);
+    f.seekp(0);
+    f.write(h, 64);
+    f.seekp(2048);
+    f.write(h, 64);
+}
+
 // Whether a hello as "ann" with another key is refused (nick_taken): the
 // key stored for Ann still owns the name.
 bool ann_is_taken(Node& n) {
@@ -297,19 +317,7 @@ void refuses_foreign_future_resized_and_locked_files(void**) {
         assert_non_null(std::strstr(second.why.c_str(), "in use by another roost"));
     }
     // A newer format: the header says format 2 (CRC fixed up, both copies).
-    {
-        std::fstream f(dir + "/history.roost", std::ios::in | std::ios::out | std::ios::binary);
-        char h[64];
-        f.read(h, 64);
-        const std::uint32_t two = 2;
-        std::memcpy(h + 8, &two, 4);
-        const std::uint32_t crc = roost::crc32c(0, h, 48);
-        std::memcpy(h + 48, &crc, 4);
-        f.seekp(0);
-        f.write(h, 64);
-        f.seekp(2048);
-        f.write(h, 64);
-    }
+    rewrite_header(dir + "/history.roost", 8, [](std::uint32_t) { return 2u; });
     {
         Node newer(dir);
         assert_false(newer.ok);
@@ -353,19 +361,8 @@ void another_bot_layout_keeps_keys_and_reads(void**) {
         // Word 6 of the geometry (the reminder and watch record sizes) as
         // another build writes it, both header copies; the last KiB (bot
         // records) written with what that build would leave there.
-        std::fstream f(path, std::ios::in | std::ios::out | std::ios::binary);
-        char h[64];
-        f.read(h, 64);
-        std::uint32_t w = 0;
-        std::memcpy(&w, h + 16 + 4 * 6, 4);
-        w += 8;
-        std::memcpy(h + 16 + 4 * 6, &w, 4);
-        const std::uint32_t crc = roost::crc32c(0, h, 48);
-        std::memcpy(h + 48, &crc, 4);
-        f.seekp(0);
-        f.write(h, 64);
-        f.seekp(2048);
-        f.write(h, 64);
+        rewrite_header(path, 16 + 4 * 6, [](std::uint32_t w) { return w + 8; });
+        std::ifstream f(path, std::ios::binary);
         f.seekg(0, std::ios::end);
         size = static_cast<std::uint64_t>(f.tellg());
     }
