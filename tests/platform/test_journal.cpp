@@ -356,7 +356,7 @@ void another_bot_layout_keeps_keys_and_reads(void**) {
         a.broker->close_session(s);
     }
     const std::string path = dir + "/state.roost";
-    std::uint64_t size = 0;
+    std::size_t size = 0;
     {
         // Word 6 of the geometry (the reminder and watch record sizes) as
         // another build writes it, both header copies; the last KiB (bot
@@ -364,7 +364,7 @@ void another_bot_layout_keeps_keys_and_reads(void**) {
         rewrite_header(path, 16 + 4 * 6, [](std::uint32_t w) { return w + 8; });
         std::ifstream f(path, std::ios::binary);
         f.seekg(0, std::ios::end);
-        size = static_cast<std::uint64_t>(f.tellg());
+        size = static_cast<std::size_t>(f.tellg());
     }
     poke(path, static_cast<long>(size - 1024), std::string(1024, '\xff'));
     {
