@@ -148,13 +148,14 @@ void check_metrics(const std::string& text) {
         const std::size_t sp = l.rfind(' ');
         check(sp != std::string::npos && sp + 1 < l.size() && l.rfind("roost_", 0) == 0, "a /metrics line", l);
         // Counters and gauges are whole numbers; a device's value is any
-        // finite number (decimals, a sign, an exponent).
+        // finite number (decimals, a sign, an exponent), its last-seen time
+        // seconds with milliseconds.
         const std::string v = l.substr(sp + 1);
         char* end = nullptr;
         const double d = std::strtod(v.c_str(), &end);
         check(end == v.c_str() + v.size() && std::isfinite(d) && (v[0] == '-' || (v[0] >= '0' && v[0] <= '9')),
               "a /metrics value is a finite number", l);
-        if (l.rfind("roost_device_value", 0) != 0) {
+        if (l.rfind("roost_device_", 0) != 0) {
             for (char ch : v) check(ch >= '0' && ch <= '9', "a /metrics counter or gauge is a whole number", l);
         }
     }
