@@ -14,16 +14,6 @@ namespace {
 
 constexpr double kFloatMax = 3.4028234663852886e38; // FLT_MAX
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-bool same_name(const char* a, std::size_t alen, std::string_view b) {
-    if (alen != b.size()) return false;
-    for (std::size_t i = 0; i < alen; ++i) {
-        if (lower(a[i]) != lower(b[i])) return false;
-    }
-    return true;
-}
-
 // "90s", "5m", "2h", "30d" -> ms; false for anything else.
 bool parse_span(std::string_view s, std::uint64_t& ms) {
     if (s.size() < 2) return false;
@@ -265,7 +255,7 @@ std::uint64_t DeviceStore::reserved_bytes(const CoreLimits& l) {
 std::uint32_t DeviceStore::find(std::uint32_t room, std::string_view name) const {
     for (std::uint32_t i = 0; i < ndevices_; ++i) {
         const Device& d = devices_[i];
-        if (d.used && d.room == room && same_name(d.name, d.name_len, name)) return i;
+        if (d.used && d.room == room && nick_equal(std::string_view(d.name, d.name_len), name)) return i;
     }
     return kNone;
 }
@@ -515,6 +505,7 @@ bool DeviceStore::restore_device(std::uint32_t i, const Device& d, const DeviceK
     }
     for (std::uint32_t j = 0; j < d.nkeys; ++j) {
         if (keys[j].name_len == 0 || keys[j].name_len > kNickMax || keys[j].str_len > max_string_ ||
+            !data_key_valid(std::string_view(keys[j].name, keys[j].name_len)) ||
             (keys[j].series != kNoSeries && keys[j].series >= nseries_)) {
             return false;
         }

@@ -37,7 +37,9 @@ bool nick_valid(std::string_view nick) {
     return true;
 }
 
-bool nick_equal(std::string_view a, std::string_view b) { return compare_folded(a, b) == 0; }
+bool nick_equal(std::string_view a, std::string_view b) { return a.size() == b.size() && compare_folded(a, b) == 0; }
+
+int nick_compare(std::string_view a, std::string_view b) { return compare_folded(a, b); }
 
 std::string_view fold_nick(std::string_view nick, char* out, std::size_t cap) {
     if (!nick_valid(nick) || cap < nick.size()) return {};

@@ -36,6 +36,10 @@ std::string_view fold_nick(std::string_view nick, char* out, std::size_t cap);
 // Case-insensitive (ASCII) equality, the comparison nicks use.
 bool nick_equal(std::string_view a, std::string_view b);
 
+// Case-insensitive (ASCII) order: < 0, 0 or > 0 as a sorts before, with or
+// after b (device lists are sorted so).
+int nick_compare(std::string_view a, std::string_view b);
+
 // True when `name` is a plain room name in canonical (lower-case) form.
 bool room_name_valid(std::string_view name);
 

@@ -34,18 +34,6 @@ constexpr std::uint32_t kPointsPerPiece = 64;
 // "[" ts "," 3 x (a float or null) "]," with room to spare.
 constexpr std::size_t kPointBytes = 96;
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
-
-// Case-insensitive order of device names (as the store compares them).
-int compare_names(std::string_view a, std::string_view b) {
-    const std::size_t n = a.size() < b.size() ? a.size() : b.size();
-    for (std::size_t i = 0; i < n; ++i) {
-        const char x = lower(a[i]), y = lower(b[i]);
-        if (x != y) return x < y ? -1 : 1;
-    }
-    return a.size() == b.size() ? 0 : a.size() < b.size() ? -1 : 1;
-}
-
 // A float as the shortest text that reads back as the same float (20.5,
 // 36.5, 9.1), or null when it is not finite (a reading beyond float range).
 std::size_t put_float(char* out, float v) {
@@ -134,12 +122,12 @@ std::uint32_t next_device(const DeviceStore& store, std::uint32_t ri, std::strin
         const Device& d = store.device(i);
         if (!d.used || d.room != ri) continue;
         const std::string_view name(d.name, d.name_len);
-        if (!after.empty() && compare_names(name, after) <= 0) continue;
+        if (!after.empty() && nick_compare(name, after) <= 0) continue;
         if (best == kNone) {
             best = i;
         } else {
             const Device& b = store.device(best);
-            if (compare_names(name, std::string_view(b.name, b.name_len)) < 0) best = i;
+            if (nick_compare(name, std::string_view(b.name, b.name_len)) < 0) best = i;
         }
     }
     return best;

@@ -14,16 +14,6 @@ namespace roost {
 
 namespace {
 
-// A label value as Prometheus reads it: \\, \" and \n escaped.
-std::size_t put_label(char* out, std::string_view v) {
-    std::size_t n = 0;
-    for (const char ch : v) {
-        if (ch == '\\' || ch == '"' || ch == '\n') out[n++] = '\\';
-        out[n++] = ch == '\n' ? 'n' : ch;
-    }
-    return n;
-}
-
 // Every tracked device of a room listed (the token may read it, when
 // given): its numeric values and when it last posted. Returns the new
 // length; cap or more when a line did not fit (the caller refuses).
@@ -40,8 +30,8 @@ std::size_t device_lines(Runtime& rt, const TokenSpec* who, char* out, std::size
             n += k > 0 ? static_cast<std::size_t>(k) : 0;
         }
     };
-    // Room and device names need no escaping (names.h); keys may.
-    char key[2 * kNickMax + 1];
+    // Room, device and key names need no escaping: their characters are
+    // A-Z a-z 0-9 _ - . (names.h; a restored key is checked as a new one).
     text("# HELP roost_device_value The latest value of a device's numeric key.\n# TYPE roost_device_value gauge\n");
     for (std::uint32_t i = 0; i < store.capacity() && n < cap; ++i) {
         const Device& d = store.device(i);
@@ -49,10 +39,9 @@ std::size_t device_lines(Runtime& rt, const TokenSpec* who, char* out, std::size
         for (std::uint32_t k = 0; k < d.nkeys && n < cap; ++k) {
             const DeviceKey& dk = store.key(i, k);
             if (dk.type != ValueType::number || !std::isfinite(dk.number)) continue;
-            const std::size_t kl = put_label(key, std::string_view(dk.name, dk.name_len));
             const int w = std::snprintf(out + n, cap - n, "roost_device_value{room=\"%s\",device=\"%.*s\",key=\"%.*s\"} %.17g\n",
                                         rt.broker.room(d.room).name.buf, static_cast<int>(d.name_len), d.name,
-                                        static_cast<int>(kl), key, dk.number);
+                                        static_cast<int>(dk.name_len), dk.name, dk.number);
             n += w > 0 ? static_cast<std::size_t>(w) : 0;
         }
     }

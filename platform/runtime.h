@@ -67,9 +67,9 @@ inline constexpr std::uint32_t kMetricsFixed = 16 * 1024;
 
 // Bytes of /metrics' line of one device, and of one of its values: the
 // series' name and labels (70 bytes at most), room, device and key names
-// at their longest (a key escaped: twice its length), a value of 24.
+// at their longest (none needs escaping), a value of 24.
 inline constexpr std::uint32_t kMetricsDeviceLine = static_cast<std::uint32_t>(96 + kRoomNameMax + kNickMax);
-inline constexpr std::uint32_t kMetricsValueLine = static_cast<std::uint32_t>(96 + kRoomNameMax + 3 * kNickMax);
+inline constexpr std::uint32_t kMetricsValueLine = static_cast<std::uint32_t>(96 + kRoomNameMax + 2 * kNickMax);
 
 // Requests served at once: each holds one pool buffer while it is answered.
 inline constexpr std::uint32_t kPoolBuffers = 16;

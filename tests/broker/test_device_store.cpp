@@ -256,6 +256,18 @@ void forget_room_and_restore(void**) {
     assert_false(back.restore_device(99, bad, nullptr, nullptr));
     bad.nkeys = 99;
     assert_false(back.restore_device(0, bad, nullptr, nullptr));
+    // A key that a post could not have named (a quote: it would need
+    // escaping wherever it is written).
+    {
+        roost::DeviceKey quoted[1] = {st.key(0, 0)};
+        quoted[0].name[0] = '"';
+        char strings[8] = {};
+        roost::Device one = st.device(0);
+        one.nkeys = 1;
+        assert_false(back.restore_device(2, one, quoted, strings));
+        quoted[0] = st.key(0, 0);
+        assert_true(back.restore_device(2, one, quoted, strings)); // the same key, as written
+    }
     assert_false(back.restore_series(99, st.series(0)));
     Bucket b = st.bucket(0, 0, st.bucket_slot(0, kT0));
     assert_false(back.restore_bucket(0, 0, 999, b));
