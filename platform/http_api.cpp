@@ -342,26 +342,16 @@ int http_request(Runtime& rt, HttpExchange& ex, Conn& c, const char* path) {
         if (is_dm) return http_error(rt, ex, c, 403, "forbidden", "direct-message rooms are not served over HTTP");
         if (room.empty()) return http_error(rt, ex, c, 400, "bad_request", "invalid room name");
         if (what == "messages" && method == HttpMethod::post) return begin_post(rt, ex, c, room);
-        if (devices && method == HttpMethod::head) c.head = true; // answered as a GET without its body
-        if (devices && method != HttpMethod::get && method != HttpMethod::head) {
-            return method_not_allowed(rt, ex, c, method, "GET, HEAD");
-        }
-        if (devices) {
-            const TokenSpec* who = nullptr;
-            int rc = 0;
-            if (!authorized(rt, ex, c, room, false, &who, rc)) return rc;
-            const std::uint32_t ri = rt.broker.room_index_of(room);
-            if (ri == kNone) return http_error(rt, ex, c, 404, "no_such_room", "no such room");
-            return serve_devices(rt, ex, c, ri, what.size() > 8 ? what.substr(8) : std::string_view());
-        }
-        if (method != HttpMethod::get) {
-            return method_not_allowed(rt, ex, c, method, what == "messages" ? "GET, POST" : "GET");
+        // Reads; the devices answers take HEAD too (their headers alone).
+        if (method != HttpMethod::get && !(devices && method == HttpMethod::head)) {
+            return method_not_allowed(rt, ex, c, method, devices ? "GET, HEAD" : what == "messages" ? "GET, POST" : "GET");
         }
         const TokenSpec* who = nullptr;
         int rc = 0;
         if (!authorized(rt, ex, c, room, false, &who, rc)) return rc;
         const std::uint32_t ri = rt.broker.room_index_of(room);
         if (ri == kNone) return http_error(rt, ex, c, 404, "no_such_room", "no such room");
+        if (devices) return serve_devices(rt, ex, c, ri, what.size() > 8 ? what.substr(8) : std::string_view());
         return what == "messages" ? serve_history(rt, ex, c, ri) : begin_sse(rt, ex, c, ri);
     }
     if (p.substr(0, 5) == "/api/") return http_error(rt, ex, c, 404, "not_found", "no such path");
