@@ -278,7 +278,8 @@ private:
     // devices.cpp: a device message is checked before it is stored, taken
     // into the store after; the sweep says who went quiet.
     Errc check_reading(std::uint32_t ri, std::string_view from, std::string_view data_json, const char*& why) const;
-    void took_reading(std::uint32_t ri, std::string_view from, std::uint64_t ts, std::string_view data_json);
+    // took_reading returns the device's slot in the store.
+    std::uint32_t took_reading(std::uint32_t ri, std::string_view from, std::uint64_t ts, std::string_view data_json);
     void save_device(std::uint32_t i);
     // Room slot `ri` starts a new history: its devices are forgotten, in
     // the store and in the journal.

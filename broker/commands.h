@@ -84,8 +84,9 @@ bool remind_sweep(Broker& b, std::uint64_t now);
 bool hangman_sweep(Broker& b, std::uint64_t now);
 bool wordle_sweep(Broker& b, std::uint64_t now);
 bool watch_sweep(Broker& b, std::uint64_t now);
-// A device message with `data_json` was stored in room slot `ri` from `from`.
-void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::string_view data_json);
+// A device message with `data_json` was stored in room slot `ri` from `from`,
+// the store's device `di` (kNone when the store does not hold it).
+void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::uint32_t di, std::string_view data_json);
 
 struct CommandRouter {
     // Runs `text` (starting with '/') said by session `si` in room `ri`.

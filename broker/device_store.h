@@ -96,12 +96,12 @@ public:
     [[nodiscard]] Errc check(std::uint32_t room, std::string_view name, std::uint64_t now, std::string_view data_json,
                              const char*& why) const;
 
-    // Takes a reading (after check() said ok). `out_device` is its index;
-    // `changed_series` lists the series whose buckets changed (for the
-    // journal), at most keys_per_device of them. Returns whether the device
-    // was stale (it is back) before this reading.
+    // Takes a reading (after check() said ok). `device` is its index (kNone
+    // only when check() was not asked); `series` lists the series whose
+    // buckets changed (for the journal), at most keys_per_device of them;
+    // `was_stale`: the device was stale (it is back) before this reading.
     struct Taken {
-        std::uint32_t device = 0;
+        std::uint32_t device = 0xffffffffu; // kNone (broker/tables.h)
         bool was_stale = false;
         bool is_new = false;
         std::uint32_t series[64];

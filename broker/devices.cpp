@@ -67,7 +67,7 @@ Errc Broker::check_reading(std::uint32_t ri, std::string_view from, std::string_
     return devices_.check(ri, from, clock_.now_ms(), data_json, why);
 }
 
-void Broker::took_reading(std::uint32_t ri, std::string_view from, std::uint64_t ts, std::string_view data_json) {
+std::uint32_t Broker::took_reading(std::uint32_t ri, std::string_view from, std::uint64_t ts, std::string_view data_json) {
     DeviceStore::Taken t;
     devices_.take(ri, from, ts, data_json, t);
     if (journal_ != nullptr) {
@@ -98,6 +98,7 @@ void Broker::took_reading(std::uint32_t ri, std::string_view from, std::uint64_t
         post_device_state(ri, name, text.view(), "back");
     }
     BrokerForCommands::wake_sweep(*this); // the new interval may make it go stale
+    return t.device;
 }
 
 void Broker::post_device_state(std::uint32_t ri, std::string_view name, std::string_view text, const char* state) {

@@ -364,8 +364,8 @@ Errc Broker::store(std::uint32_t ri, std::string_view from, MsgKind kind, std::s
     out.duplicate = false;
     after_append(ri);
     transport_.stored(ri);
-    if (tracked) took_reading(ri, from, ts, data_json);
-    if (reading) watch_device(*this, ri, from, data_json); // may store an alert (a bot message) after it
+    const std::uint32_t di = tracked ? took_reading(ri, from, ts, data_json) : kNone;
+    if (reading) watch_device(*this, ri, from, di, data_json); // may store an alert (a bot message) after it
     return Errc::ok;
 }
 

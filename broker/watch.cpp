@@ -384,14 +384,12 @@ void cmd_watch(Ctx& c) {
     BrokerForCommands::answer(c, MsgKind::bot, CommandRouter::kBotName, out.view(), R"({"bot":"watch"})");
 }
 
-void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::string_view data_json) {
+void watch_device(Broker& b, std::uint32_t ri, std::string_view from, std::uint32_t di, std::string_view data_json) {
     std::uint32_t n = 0;
     Watch* ws = BrokerForCommands::watches(b, n);
     const std::string_view room = BrokerForCommands::room_name(b, ri);
     const std::uint64_t now = BrokerForCommands::now(b);
-    const DeviceStore& store = BrokerForCommands::device_store(b);
-    const std::uint32_t di = store.find(ri, from);
-    const std::uint64_t first_ms = di == kNone ? 0 : store.device(di).first_ms;
+    const std::uint64_t first_ms = di == kNone ? 0 : BrokerForCommands::device_store(b).device(di).first_ms;
     for (std::uint32_t i = 0; i < n; ++i) {
         Watch& w = ws[i];
         if (!w.used || room != w.room) continue;
